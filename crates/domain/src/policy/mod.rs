@@ -1,0 +1,1 @@
+//! Eligibility policies: placeholder while the engine is written.
