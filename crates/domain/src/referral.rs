@@ -301,7 +301,7 @@ pub(crate) mod tests {
     fn unknown_field_is_named_with_its_path_and_position() {
         let text = EXAMPLE.replacen("\"mode_of_trial\"", "\"mode_of_trail\"", 1);
         let err = Referral::from_json(&text).unwrap_err();
-        assert_eq!(err.path, "offence");
+        assert_eq!(err.path, "offence.mode_of_trail");
         assert!(err.message.contains("mode_of_trail"), "{err}");
         assert!(err.line.is_some());
     }
