@@ -368,3 +368,83 @@ pub(crate) mod tests {
         })
     }
 }
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+    use serde_json::Value;
+
+    const SCHEMA: &str = include_str!("../../../schemas/referral.schema.json");
+    const EXAMPLES: [&str; 3] = [
+        include_str!("../../../schemas/examples/referral-shop-theft.json"),
+        include_str!("../../../schemas/examples/referral-cannabis-grower.json"),
+        include_str!("../../../schemas/examples/referral-common-assault-unknowns.json"),
+    ];
+
+    fn resolve<'a>(schema: &'a Value, node: &'a Value) -> &'a Value {
+        match node.get("$ref").and_then(Value::as_str) {
+            Some(reference) => {
+                let name = reference.trim_start_matches("#/$defs/");
+                &schema["$defs"][name]
+            }
+            None => node,
+        }
+    }
+
+    /// Every key the parser produces is documented in the schema, objects in the schema reject
+    /// unknown keys just as the parser does, and enum values in the schema parse.
+    fn check_documented(schema: &Value, node: &Value, value: &Value, path: &str) {
+        let node = resolve(schema, node);
+        match value {
+            Value::Object(map) => {
+                assert_eq!(node["additionalProperties"], Value::Bool(false), "{path} allows unknown keys");
+                for (key, child) in map {
+                    let child_schema = node["properties"]
+                        .get(key)
+                        .unwrap_or_else(|| panic!("{path}.{key} is not in the schema"));
+                    check_documented(schema, child_schema, child, &format!("{path}.{key}"));
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    check_documented(schema, &node["items"], item, &format!("{path}[]"));
+                }
+            }
+            Value::String(s) => {
+                if let Some(allowed) = node.get("enum").and_then(Value::as_array) {
+                    assert!(allowed.contains(&Value::from(s.as_str())), "{path}: {s} not in schema enum");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn schema_documents_every_field_of_every_example() {
+        let schema: Value = serde_json::from_str(SCHEMA).unwrap();
+        for example in EXAMPLES {
+            let referral = Referral::from_json(example).unwrap();
+            let value = serde_json::to_value(&referral).unwrap();
+            check_documented(&schema, &schema, &value, "$");
+        }
+    }
+
+    #[test]
+    fn schema_enums_match_the_parser() {
+        let schema: Value = serde_json::from_str(SCHEMA).unwrap();
+        let base: Value = serde_json::from_str(EXAMPLES[0]).unwrap();
+        let categories = schema["$defs"]["offence"]["properties"]["category"]["enum"].as_array().unwrap();
+        assert_eq!(categories.len(), crate::offence::OffenceCategory::ALL.len());
+        for category in categories {
+            let mut doc = base.clone();
+            doc["offence"]["category"] = category.clone();
+            Referral::from_value(doc).unwrap_or_else(|e| panic!("{category}: {e}"));
+        }
+        let ethnicities = schema["$defs"]["person"]["properties"]["ethnicity_self_defined"]["enum"].as_array().unwrap();
+        for e in ethnicities {
+            let mut doc = base.clone();
+            doc["person"]["ethnicity_self_defined"] = e.clone();
+            Referral::from_value(doc).unwrap_or_else(|err| panic!("{e}: {err}"));
+        }
+    }
+}
