@@ -1,0 +1,106 @@
+//! Trial allocations: which arm a case was randomised to, with what it takes to re-derive the
+//! allocation (stratum, block, position, seed). One per case, never changed.
+
+use checkpoint_domain::lifecycle::TrialArm;
+use uuid::Uuid;
+
+use crate::db::{Tx, on_tx};
+use crate::error::{Entity, StoreError, classify, fk};
+use crate::time::Instant;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AllocationRow {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub trial_id: String,
+    pub stratum: String,
+    pub block_number: i64,
+    pub position_in_block: i64,
+    /// A [`TrialArm`] name.
+    pub arm: String,
+    pub seed: String,
+    pub allocated_by: Option<Uuid>,
+    pub allocated_at: Instant,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAllocation<'a> {
+    pub case_id: Uuid,
+    pub trial_id: &'a str,
+    pub stratum: &'a str,
+    pub block_number: i64,
+    pub position_in_block: i64,
+    pub arm: TrialArm,
+    pub seed: &'a str,
+    pub allocated_by: Option<Uuid>,
+}
+
+const COLUMNS: &str = "id, case_id, trial_id, stratum, block_number, position_in_block, arm, \
+     seed, allocated_by, allocated_at";
+
+/// Records an allocation; a second one for the same case is [`StoreError::Duplicate`].
+pub async fn allocate(
+    tx: &mut Tx,
+    allocation: &NewAllocation<'_>,
+) -> Result<AllocationRow, StoreError> {
+    let sql = format!(
+        "INSERT INTO trial_allocations ({COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
+    );
+    let result = on_tx!(tx, |conn| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(Uuid::now_v7())
+            .bind(allocation.case_id)
+            .bind(allocation.trial_id)
+            .bind(allocation.stratum)
+            .bind(allocation.block_number)
+            .bind(allocation.position_in_block)
+            .bind(allocation.arm.as_str())
+            .bind(allocation.seed)
+            .bind(allocation.allocated_by)
+            .bind(Instant::now())
+            .fetch_one(conn)
+            .await
+    });
+    match result {
+        Ok(row) => Ok(row),
+        Err(error) => {
+            let keys = [
+                fk(
+                    "trial_allocations_case_id_fkey",
+                    Entity::Case,
+                    Some(allocation.case_id),
+                ),
+                fk(
+                    "trial_allocations_allocated_by_fkey",
+                    Entity::User,
+                    allocation.allocated_by,
+                ),
+            ];
+            Err(classify(tx, error, &keys, "").await)
+        }
+    }
+}
+
+pub async fn for_case(tx: &mut Tx, case_id: Uuid) -> Result<Option<AllocationRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM trial_allocations WHERE case_id = $1");
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(case_id)
+            .fetch_optional(conn)
+            .await?
+    }))
+}
+
+/// A trial's allocations in the order they were made (the allocation log).
+pub async fn for_trial(tx: &mut Tx, trial_id: &str) -> Result<Vec<AllocationRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM trial_allocations WHERE trial_id = $1 ORDER BY allocated_at, id"
+    );
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(trial_id)
+            .fetch_all(conn)
+            .await?
+    }))
+}
