@@ -142,16 +142,33 @@ pub enum ContractProblem {
     MissingMandatory { id: String },
     #[error("condition {index}: `{id}` appears more than once")]
     Duplicate { index: usize, id: String },
-    #[error("condition {index}: `{id}` and `{other}` are alternatives (group `{group}`); choose one")]
-    ExclusiveConflict { index: usize, id: String, other: String, group: String },
+    #[error(
+        "condition {index}: `{id}` and `{other}` are alternatives (group `{group}`); choose one"
+    )]
+    ExclusiveConflict {
+        index: usize,
+        id: String,
+        other: String,
+        group: String,
+    },
     #[error("condition {index}: `{id}` needs a number of hours")]
     HoursRequired { index: usize, id: String },
     #[error("condition {index}: `{id}` takes no hours")]
     HoursNotApplicable { index: usize, id: String },
     #[error("condition {index}: `{id}` must be between {min} and {max} hours; {got} were set")]
-    HoursOutOfRange { index: usize, id: String, min: u16, max: u16, got: u16 },
+    HoursOutOfRange {
+        index: usize,
+        id: String,
+        min: u16,
+        max: u16,
+        got: u16,
+    },
     #[error("condition {index}: due date {due} is before the contract starts on {start}")]
-    DueBeforeStart { index: usize, due: Date, start: Date },
+    DueBeforeStart {
+        index: usize,
+        due: Date,
+        start: Date,
+    },
     #[error("condition {index}: due date {due} is after the contract ends on {end}")]
     DueAfterEnd { index: usize, due: Date, end: Date },
 }
@@ -173,11 +190,17 @@ pub fn check_conditions(
     let mut groups: BTreeMap<&str, &str> = BTreeMap::new();
     for (index, p) in proposed.iter().enumerate() {
         let Some(kind) = catalogue.get(&p.condition) else {
-            problems.push(ContractProblem::UnknownCondition { index, id: p.condition.clone() });
+            problems.push(ContractProblem::UnknownCondition {
+                index,
+                id: p.condition.clone(),
+            });
             continue;
         };
         if !seen.insert(kind.id.as_str()) {
-            problems.push(ContractProblem::Duplicate { index, id: kind.id.clone() });
+            problems.push(ContractProblem::Duplicate {
+                index,
+                id: kind.id.clone(),
+            });
         }
         if let Some(group) = &kind.exclusive_group {
             if let Some(other) = groups.insert(group.as_str(), kind.id.as_str()) {
@@ -192,10 +215,14 @@ pub fn check_conditions(
             }
         }
         match (kind.requires_hours(), p.hours) {
-            (true, None) => problems.push(ContractProblem::HoursRequired { index, id: kind.id.clone() }),
-            (false, Some(_)) => {
-                problems.push(ContractProblem::HoursNotApplicable { index, id: kind.id.clone() })
-            }
+            (true, None) => problems.push(ContractProblem::HoursRequired {
+                index,
+                id: kind.id.clone(),
+            }),
+            (false, Some(_)) => problems.push(ContractProblem::HoursNotApplicable {
+                index,
+                id: kind.id.clone(),
+            }),
             (true, Some(got)) => {
                 let min = kind.min_hours.unwrap_or(0);
                 let max = kind.max_hours.unwrap_or(u16::MAX);
@@ -213,10 +240,18 @@ pub fn check_conditions(
         }
         if let Some(due) = p.due {
             if due < dates.start {
-                problems.push(ContractProblem::DueBeforeStart { index, due, start: dates.start });
+                problems.push(ContractProblem::DueBeforeStart {
+                    index,
+                    due,
+                    start: dates.start,
+                });
             }
             if due > dates.end {
-                problems.push(ContractProblem::DueAfterEnd { index, due, end: dates.end });
+                problems.push(ContractProblem::DueAfterEnd {
+                    index,
+                    due,
+                    end: dates.end,
+                });
             }
         }
     }
@@ -225,7 +260,11 @@ pub fn check_conditions(
             problems.push(ContractProblem::MissingMandatory { id: m.id.clone() });
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// Progress of one condition during the contract.
@@ -251,7 +290,10 @@ impl ConditionStatus {
     }
 
     pub fn is_open(self) -> bool {
-        matches!(self, ConditionStatus::NotStarted | ConditionStatus::InProgress)
+        matches!(
+            self,
+            ConditionStatus::NotStarted | ConditionStatus::InProgress
+        )
     }
 }
 
@@ -262,23 +304,49 @@ mod tests {
     use jiff::civil::date;
 
     fn catalogue() -> ConditionCatalogue {
-        let entry = |id: &str, kind, mandatory, hours: Option<(u16, u16)>, group: Option<&str>| ConditionType {
-            id: id.into(),
-            kind,
-            text: id.replace('_', " "),
-            mandatory,
-            min_hours: hours.map(|h| h.0),
-            max_hours: hours.map(|h| h.1),
-            pathway: None,
-            exclusive_group: group.map(str::to_owned),
+        let entry = |id: &str, kind, mandatory, hours: Option<(u16, u16)>, group: Option<&str>| {
+            ConditionType {
+                id: id.into(),
+                kind,
+                text: id.replace('_', " "),
+                mandatory,
+                min_hours: hours.map(|h| h.0),
+                max_hours: hours.map(|h| h.1),
+                pathway: None,
+                exclusive_group: group.map(str::to_owned),
+            }
         };
         ConditionCatalogue {
             max_conditions: 3,
             conditions: vec![
-                entry("no_reoffending", ConditionKind::NoReoffending, true, None, None),
-                entry("community_hours", ConditionKind::UnpaidWork, false, Some((18, 36)), Some("punitive")),
-                entry("gps_tag", ConditionKind::ElectronicTag, false, None, Some("punitive")),
-                entry("drug_treatment", ConditionKind::PathwayIntervention, false, None, None),
+                entry(
+                    "no_reoffending",
+                    ConditionKind::NoReoffending,
+                    true,
+                    None,
+                    None,
+                ),
+                entry(
+                    "community_hours",
+                    ConditionKind::UnpaidWork,
+                    false,
+                    Some((18, 36)),
+                    Some("punitive"),
+                ),
+                entry(
+                    "gps_tag",
+                    ConditionKind::ElectronicTag,
+                    false,
+                    None,
+                    Some("punitive"),
+                ),
+                entry(
+                    "drug_treatment",
+                    ConditionKind::PathwayIntervention,
+                    false,
+                    None,
+                    None,
+                ),
             ],
         }
     }
@@ -288,17 +356,29 @@ mod tests {
             date(2026, 3, 1),
             ContractLength::Months(4),
             None,
-            DeadlineRule { margin_days: 14, minimum_contract_days: 28 },
+            DeadlineRule {
+                margin_days: 14,
+                minimum_contract_days: 28,
+            },
         )
     }
 
     fn propose(id: &str, hours: Option<u16>) -> ProposedCondition {
-        ProposedCondition { condition: id.into(), hours, due: None, provider: None, details: String::new() }
+        ProposedCondition {
+            condition: id.into(),
+            hours,
+            due: None,
+            provider: None,
+            details: String::new(),
+        }
     }
 
     #[test]
     fn a_valid_contract_passes() {
-        let proposed = [propose("no_reoffending", None), propose("community_hours", Some(24))];
+        let proposed = [
+            propose("no_reoffending", None),
+            propose("community_hours", Some(24)),
+        ];
         assert_eq!(check_conditions(&catalogue(), &proposed, &dates()), Ok(()));
     }
 
@@ -314,16 +394,37 @@ mod tests {
         ];
         let problems = check_conditions(&catalogue(), &proposed, &dates()).unwrap_err();
         assert!(problems.contains(&ContractProblem::TooManyConditions { max: 3, got: 4 }));
-        assert!(problems.contains(&ContractProblem::MissingMandatory { id: "no_reoffending".into() }));
-        assert!(problems.iter().any(|p| matches!(p, ContractProblem::HoursOutOfRange { got: 40, .. })));
-        assert!(problems.iter().any(|p| matches!(p, ContractProblem::ExclusiveConflict { .. })));
-        assert!(problems.iter().any(|p| matches!(p, ContractProblem::UnknownCondition { .. })));
-        assert!(problems.iter().any(|p| matches!(p, ContractProblem::DueAfterEnd { .. })));
+        assert!(problems.contains(&ContractProblem::MissingMandatory {
+            id: "no_reoffending".into()
+        }));
+        assert!(
+            problems
+                .iter()
+                .any(|p| matches!(p, ContractProblem::HoursOutOfRange { got: 40, .. }))
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| matches!(p, ContractProblem::ExclusiveConflict { .. }))
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| matches!(p, ContractProblem::UnknownCondition { .. }))
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| matches!(p, ContractProblem::DueAfterEnd { .. }))
+        );
     }
 
     #[test]
     fn hours_are_required_where_capped_and_refused_elsewhere() {
-        let proposed = [propose("no_reoffending", Some(3)), propose("community_hours", None)];
+        let proposed = [
+            propose("no_reoffending", Some(3)),
+            propose("community_hours", None),
+        ];
         let problems = check_conditions(&catalogue(), &proposed, &dates()).unwrap_err();
         assert_eq!(problems.len(), 2);
     }

@@ -28,25 +28,20 @@ pub fn prosecution_deadline(mode: ModeOfTrial, offence_date: Date) -> Option<Dat
 /// `date` plus whole months, clamped to the month's last day (31 Jan + 1 month = 28/29 Feb).
 /// Saturates at the end of the supported calendar rather than failing.
 pub fn add_months(date: Date, months: i8) -> Date {
-    date.checked_add(Span::new().months(months)).unwrap_or(if months >= 0 {
-        Date::MAX
-    } else {
-        Date::MIN
-    })
+    date.checked_add(Span::new().months(months))
+        .unwrap_or(if months >= 0 { Date::MAX } else { Date::MIN })
 }
 
 /// `date` plus a number of days, saturating at the calendar's ends.
 pub fn add_days(date: Date, days: i32) -> Date {
-    date.checked_add(days.days()).unwrap_or(if days >= 0 { Date::MAX } else { Date::MIN })
+    date.checked_add(days.days())
+        .unwrap_or(if days >= 0 { Date::MAX } else { Date::MIN })
 }
 
 /// Whole days from `from` to `to` (negative when `to` is earlier).
 pub fn days_between(from: Date, to: Date) -> i32 {
     // Civil dates are at most ~7.3 million days apart, which fits i32.
-    from.until(to)
-        .ok()
-        .map(|span| span.get_days())
-        .unwrap_or(0)
+    from.until(to).ok().map(|span| span.get_days()).unwrap_or(0)
 }
 
 /// A scheme's nominal contract length.
@@ -149,8 +144,14 @@ mod tests {
             prosecution_deadline(ModeOfTrial::SummaryOnly, date(2026, 1, 10)),
             Some(date(2026, 7, 10))
         );
-        assert_eq!(prosecution_deadline(ModeOfTrial::EitherWay, date(2026, 1, 10)), None);
-        assert_eq!(prosecution_deadline(ModeOfTrial::IndictableOnly, date(2026, 1, 10)), None);
+        assert_eq!(
+            prosecution_deadline(ModeOfTrial::EitherWay, date(2026, 1, 10)),
+            None
+        );
+        assert_eq!(
+            prosecution_deadline(ModeOfTrial::IndictableOnly, date(2026, 1, 10)),
+            None
+        );
     }
 
     #[test]

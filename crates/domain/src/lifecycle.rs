@@ -358,7 +358,11 @@ fn allowed_list(state: &CaseState) -> String {
     if allowed.is_empty() {
         "nothing (the case is disposed)".to_owned()
     } else {
-        allowed.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+        allowed
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -366,15 +370,28 @@ fn allowed_list(state: &CaseState) -> String {
 pub fn next_state(from: CaseState, transition: Transition) -> Result<CaseState, IllegalTransition> {
     use CaseState::*;
     use Transition as T;
-    let illegal = || IllegalTransition { from, transition: transition.kind() };
+    let illegal = || IllegalTransition {
+        from,
+        transition: transition.kind(),
+    };
     let to = match (from, transition) {
         (Referred | NeedsInformation, T::Screen { outcome }) => match outcome {
             ScreeningOutcome::Eligible => Eligible,
             ScreeningOutcome::Ineligible => Ineligible,
             ScreeningOutcome::NeedsInformation => NeedsInformation,
         },
-        (Eligible, T::Allocate { arm: TrialArm::Control }) => Control,
-        (Eligible, T::Allocate { arm: TrialArm::Treatment }) => Treatment,
+        (
+            Eligible,
+            T::Allocate {
+                arm: TrialArm::Control,
+            },
+        ) => Control,
+        (
+            Eligible,
+            T::Allocate {
+                arm: TrialArm::Treatment,
+            },
+        ) => Treatment,
         (Eligible | Treatment, T::Offer) => Offered,
         (Offered, T::Accept) => Accepted,
         (Offered, T::Decline) => Declined,
@@ -392,9 +409,10 @@ pub fn next_state(from: CaseState, transition: Transition) -> Result<CaseState, 
         (Failed | Withdrawn, T::ReferForProsecution) => ProsecutionReferred,
         (Failed | Withdrawn, T::ExpireTimeLimit) => TimeLimitExpired,
         (Active, T::Complete) => Completed,
-        (Completed | Control | Declined | ProsecutionReferred | TimeLimitExpired, T::BeginFollowUp) => {
-            FollowUp
-        }
+        (
+            Completed | Control | Declined | ProsecutionReferred | TimeLimitExpired,
+            T::BeginFollowUp,
+        ) => FollowUp,
         (FollowUp | Ineligible, T::BeginRetentionReview) => RetentionReview,
         (RetentionReview, T::Dispose) => Disposed,
         _ => return Err(illegal()),
@@ -409,7 +427,9 @@ pub fn replay(
     transitions
         .into_iter()
         .enumerate()
-        .try_fold(CaseState::Referred, |state, (i, t)| next_state(state, t).map_err(|e| (i, e)))
+        .try_fold(CaseState::Referred, |state, (i, t)| {
+            next_state(state, t).map_err(|e| (i, e))
+        })
 }
 
 #[cfg(test)]
@@ -421,11 +441,21 @@ mod tests {
     fn every_transition() -> Vec<Transition> {
         use Transition as T;
         vec![
-            T::Screen { outcome: ScreeningOutcome::Eligible },
-            T::Screen { outcome: ScreeningOutcome::Ineligible },
-            T::Screen { outcome: ScreeningOutcome::NeedsInformation },
-            T::Allocate { arm: TrialArm::Treatment },
-            T::Allocate { arm: TrialArm::Control },
+            T::Screen {
+                outcome: ScreeningOutcome::Eligible,
+            },
+            T::Screen {
+                outcome: ScreeningOutcome::Ineligible,
+            },
+            T::Screen {
+                outcome: ScreeningOutcome::NeedsInformation,
+            },
+            T::Allocate {
+                arm: TrialArm::Treatment,
+            },
+            T::Allocate {
+                arm: TrialArm::Control,
+            },
             T::Offer,
             T::Accept,
             T::Decline,
@@ -450,7 +480,9 @@ mod tests {
     fn the_main_path_runs_from_referral_to_disposal() {
         use Transition as T;
         let path = [
-            T::Screen { outcome: ScreeningOutcome::Eligible },
+            T::Screen {
+                outcome: ScreeningOutcome::Eligible,
+            },
             T::Offer,
             T::Accept,
             T::AssessNeeds,
@@ -471,7 +503,9 @@ mod tests {
     fn a_failed_case_is_referred_for_prosecution_or_closed_as_outcome_17() {
         use Transition as T;
         let to_failure = [
-            T::Screen { outcome: ScreeningOutcome::Eligible },
+            T::Screen {
+                outcome: ScreeningOutcome::Eligible,
+            },
             T::Offer,
             T::Accept,
             T::AssessNeeds,
@@ -519,7 +553,10 @@ mod tests {
     fn state_names_round_trip() {
         for state in CaseState::ALL {
             assert_eq!(state.as_str().parse::<CaseState>(), Ok(state));
-            assert_eq!(serde_json::to_string(&state).unwrap(), format!("\"{}\"", state.as_str()));
+            assert_eq!(
+                serde_json::to_string(&state).unwrap(),
+                format!("\"{}\"", state.as_str())
+            );
         }
         assert!("actve".parse::<CaseState>().is_err());
     }

@@ -53,7 +53,9 @@ impl OutcomeCode {
             19 => "National Fraud Intelligence Bureau filed",
             20 => "Further action by another body",
             21 => "Further investigation not in the public interest (police)",
-            22 => "Diversionary, educational or intervention activity undertaken; no further action in the public interest",
+            22 => {
+                "Diversionary, educational or intervention activity undertaken; no further action in the public interest"
+            }
             23 => "Children's deferred prosecution",
             _ => "Unknown outcome",
         }
@@ -92,8 +94,16 @@ mod tests {
         assert!(OutcomeCode::new(0).is_err());
         assert!(OutcomeCode::new(24).is_err());
         for c in 1..=23 {
-            assert_ne!(OutcomeCode::new(c).unwrap().description(), "Unknown outcome");
+            assert_ne!(
+                OutcomeCode::new(c).unwrap().description(),
+                "Unknown outcome"
+            );
         }
-        assert_eq!(OutcomeCode::DIVERSIONARY_ACTIVITY.to_string().starts_with("Outcome 22"), true);
+        assert_eq!(
+            OutcomeCode::DIVERSIONARY_ACTIVITY
+                .to_string()
+                .starts_with("Outcome 22"),
+            true
+        );
     }
 }

@@ -175,7 +175,9 @@ pub struct ReferralError {
 impl ReferralError {
     fn render(&self) -> String {
         match (self.line, self.column) {
-            (Some(l), Some(c)) => format!("at {} (line {l}, column {c}): {}", self.path, self.message),
+            (Some(l), Some(c)) => {
+                format!("at {} (line {l}, column {c}): {}", self.path, self.message)
+            }
             _ => format!("at {}: {}", self.path, self.message),
         }
     }
@@ -231,10 +233,16 @@ impl Referral {
     /// Facts that types alone cannot enforce.
     pub fn validate(&self) -> Result<(), ReferralError> {
         if self.person.given_name.trim().is_empty() {
-            return Err(ReferralError::semantic("person.given_name", "must not be empty"));
+            return Err(ReferralError::semantic(
+                "person.given_name",
+                "must not be empty",
+            ));
         }
         if self.person.family_name.trim().is_empty() {
-            return Err(ReferralError::semantic("person.family_name", "must not be empty"));
+            return Err(ReferralError::semantic(
+                "person.family_name",
+                "must not be empty",
+            ));
         }
         if self.person.date_of_birth > self.referral_date {
             return Err(ReferralError::semantic(
@@ -261,7 +269,10 @@ impl Referral {
             ));
         }
         if self.offence.description.trim().is_empty() {
-            return Err(ReferralError::semantic("offence.description", "must not be empty"));
+            return Err(ReferralError::semantic(
+                "offence.description",
+                "must not be empty",
+            ));
         }
         if let Some(history) = &self.earlier_participation {
             for (i, p) in history.iter().enumerate() {
@@ -289,7 +300,8 @@ fn strip_position(message: &str) -> String {
 pub(crate) mod tests {
     use super::*;
 
-    pub(crate) const EXAMPLE: &str = include_str!("../../../schemas/examples/referral-shop-theft.json");
+    pub(crate) const EXAMPLE: &str =
+        include_str!("../../../schemas/examples/referral-shop-theft.json");
 
     #[test]
     fn example_referral_parses() {
@@ -316,7 +328,11 @@ pub(crate) mod tests {
 
     #[test]
     fn offence_after_referral_is_rejected() {
-        let text = EXAMPLE.replacen("\"offence_date\": \"2026-03-02\"", "\"offence_date\": \"2027-01-01\"", 1);
+        let text = EXAMPLE.replacen(
+            "\"offence_date\": \"2026-03-02\"",
+            "\"offence_date\": \"2027-01-01\"",
+            1,
+        );
         let err = Referral::from_json(&text).unwrap_err();
         assert_eq!(err.path, "offence.offence_date");
     }
@@ -361,9 +377,8 @@ pub(crate) mod tests {
         leaf.prop_recursive(4, 64, 8, |inner| {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
-                proptest::collection::hash_map("[a-z_]{1,24}", inner, 0..8).prop_map(|m| {
-                    serde_json::Value::Object(m.into_iter().collect())
-                }),
+                proptest::collection::hash_map("[a-z_]{1,24}", inner, 0..8)
+                    .prop_map(|m| { serde_json::Value::Object(m.into_iter().collect()) }),
             ]
         })
     }
@@ -397,7 +412,11 @@ mod schema_tests {
         let node = resolve(schema, node);
         match value {
             Value::Object(map) => {
-                assert_eq!(node["additionalProperties"], Value::Bool(false), "{path} allows unknown keys");
+                assert_eq!(
+                    node["additionalProperties"],
+                    Value::Bool(false),
+                    "{path} allows unknown keys"
+                );
                 for (key, child) in map {
                     let child_schema = node["properties"]
                         .get(key)
@@ -412,7 +431,10 @@ mod schema_tests {
             }
             Value::String(s) => {
                 if let Some(allowed) = node.get("enum").and_then(Value::as_array) {
-                    assert!(allowed.contains(&Value::from(s.as_str())), "{path}: {s} not in schema enum");
+                    assert!(
+                        allowed.contains(&Value::from(s.as_str())),
+                        "{path}: {s} not in schema enum"
+                    );
                 }
             }
             _ => {}
@@ -433,14 +455,18 @@ mod schema_tests {
     fn schema_enums_match_the_parser() {
         let schema: Value = serde_json::from_str(SCHEMA).unwrap();
         let base: Value = serde_json::from_str(EXAMPLES[0]).unwrap();
-        let categories = schema["$defs"]["offence"]["properties"]["category"]["enum"].as_array().unwrap();
+        let categories = schema["$defs"]["offence"]["properties"]["category"]["enum"]
+            .as_array()
+            .unwrap();
         assert_eq!(categories.len(), crate::offence::OffenceCategory::ALL.len());
         for category in categories {
             let mut doc = base.clone();
             doc["offence"]["category"] = category.clone();
             Referral::from_value(doc).unwrap_or_else(|e| panic!("{category}: {e}"));
         }
-        let ethnicities = schema["$defs"]["person"]["properties"]["ethnicity_self_defined"]["enum"].as_array().unwrap();
+        let ethnicities = schema["$defs"]["person"]["properties"]["ethnicity_self_defined"]["enum"]
+            .as_array()
+            .unwrap();
         for e in ethnicities {
             let mut doc = base.clone();
             doc["person"]["ethnicity_self_defined"] = e.clone();
