@@ -1,0 +1,105 @@
+//! Checkpoint's application layer: the use cases every client shares.
+//!
+//! Each use case is a method on [`App`] that takes the acting user ([`Actor`]) first and runs
+//! the same three steps, in this order:
+//!
+//! 1. **authorise** — [`permissions::authorise`] (role) or [`permissions::authorise_case`]
+//!    (role plus scope: navigators see their own and their team's cases; a case outside scope
+//!    answers "not found" so its existence is not revealed);
+//! 2. **apply the domain rule** — policy evaluation, lifecycle transition, contract checks, all
+//!    from `checkpoint-domain`;
+//! 3. **write** — every row of the change *and its audit row* in one transaction (`Db::begin`,
+//!    `audit::append`, `commit`). Reads of personal data write a consultation audit row too.
+//!
+//! Layout: [`actor`] (roles), [`permissions`] (the permission table), [`error`] ([`AppError`]),
+//! [`clock`] (now and today, injectable), [`policies`] (the policy registry), [`auth`]
+//! (accounts, passwords, sessions), and one module per group of use cases.
+//!
+//! Invariant: web, API and CLI never call `checkpoint-store` directly for anything a user does;
+//! they call these methods, so permission checks and audit cannot be skipped.
+
+pub mod actor;
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod permissions;
+pub mod policies;
+
+pub use actor::{Actor, Role};
+pub use auth::{Account, NewAccount, PasswordCost, Session};
+pub use clock::Clock;
+pub use error::{AppError, FieldError};
+pub use permissions::Action;
+pub use policies::PolicyRegistry;
+
+use checkpoint_store::Db;
+use std::sync::Arc;
+
+/// Deployment settings the use cases read.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Prefix of human-readable case references (`CP-2026-000123`).
+    pub reference_prefix: String,
+    /// How long a sign-in lasts.
+    pub session_hours: u16,
+    /// A case with no recorded contact for this many days shows on work lists.
+    pub no_contact_days: u16,
+    /// Most open cases a navigator may hold unless a supervisor overrides.
+    pub caseload_limit: u16,
+    pub password_cost: PasswordCost,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            reference_prefix: "CP".to_owned(),
+            session_hours: 12,
+            no_contact_days: 14,
+            caseload_limit: 30,
+            password_cost: PasswordCost::Standard,
+        }
+    }
+}
+
+/// The application: a database, the policies in force, a clock and settings. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    db: Db,
+    policies: PolicyRegistry,
+    clock: Clock,
+    settings: Settings,
+}
+
+impl App {
+    pub fn new(db: Db, policies: PolicyRegistry, clock: Clock, settings: Settings) -> App {
+        App {
+            inner: Arc::new(Inner {
+                db,
+                policies,
+                clock,
+                settings,
+            }),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub fn policies(&self) -> &PolicyRegistry {
+        &self.inner.policies
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+}
