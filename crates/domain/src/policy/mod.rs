@@ -13,6 +13,69 @@
 //! `not_met` → ineligible, else any `unknown` → needs information, else eligible.
 //!
 //! No IO: callers pass the file's text and its name (for error messages).
+//!
+//! # File format (every table denies unknown keys)
+//!
+//! ```toml
+//! id = "durham-checkpoint"            # lower-case, digits, hyphens; shared by a scheme's versions
+//! version = 2                         # integer, from 1
+//! name = "Durham Checkpoint (from December 2017)"
+//! force = "Durham Constabulary"
+//! description = "..."                 # optional
+//! effective_from = 2017-12-01         # TOML local dates
+//! effective_to = 2019-03-31           # optional; open-ended when absent
+//! legal_mode = "informal_deferred_prosecution"  # | conditional_caution | community_resolution
+//!                                     # | pcsc_diversionary_caution | pcsc_community_caution
+//! follow_up_months = [12, 24]         # increasing
+//! suppression_threshold = 10          # optional, default 10
+//!
+//! [outcomes]                          # Home Office outcome codes 1–23
+//! on_completion = 22
+//! on_failure = 1
+//! time_limit_expired = 17
+//!
+//! [contract]
+//! length = { months = 4 }             # or { weeks = 16 } / { days = 120 }
+//! margin_days = 14                    # contract ends this long before the s.127 deadline
+//! minimum_contract_days = 28          # less time than this → `prosecution_time_available` fails
+//!
+//! [retention]
+//! review_after_months = 72            # not before the last follow-up window
+//!
+//! [trial]                             # optional; enabled = false by default
+//! enabled = false
+//! allocation_ratio = [1, 1]           # treatment : control
+//! block_sizes = [4, 6]                # multiples of the ratio's total
+//! strata = ["risk_band"]
+//!
+//! [conditions]
+//! max_conditions = 5                  # ≥ 1 and ≥ the number of mandatory conditions
+//! [[conditions.condition]]            # fields of `contract::ConditionType`
+//! id = "community_hours"
+//! kind = "unpaid_work"
+//! text = "Complete unpaid community work."
+//! min_hours = 18
+//! max_hours = 36
+//! exclusive_group = "community_hours_or_tag"
+//!
+//! [[criteria]]
+//! id = "adult"                        # unique
+//! kind = "min_age"                    # see `CriterionKind`
+//! years = 18                          # the kind's typed parameters
+//! text = "Aged 18 or over on the referral date."
+//! source = "durham.police.uk Checkpoint page"
+//! applies_to = ["drug_supply"]        # optional: `not_applicable` for other offences
+//! ```
+//!
+//! Parameters by kind: `min_age`/`max_age` `years`; `max_offence_age` `months` or `days`;
+//! `offence_category` `include` or `exclude`; `mode_of_trial`, `interview_outcome`, `risk_band`,
+//! `supply_context`, `cultivation_scale`, `drug_class` `allowed`; `victim_views` `excluded`;
+//! `previous_convictions` `fewer_than`; `excluded_circumstances` `circumstances`; `offence_flags`
+//! `flags`; `earlier_participation` `results` [+ `schemes`, `within_years`]; `gravity`
+//! `max_final`; `decision_table` `inputs` (`final_gravity`, `previous_convictions`, `age`),
+//! `rows` (`{ final_gravity = { min = 1, max = 3 }, verdict = "met" }`, an omitted input or
+//! bound means "any") and `otherwise`; `resides_in_force_area`, `offence_in_force_area`,
+//! `evidence_sufficient` and `prosecution_time_available` take none.
 
 pub mod criteria;
 pub mod decision;
