@@ -20,6 +20,7 @@
 
 pub mod actor;
 pub mod auth;
+pub mod case_ops;
 pub mod clock;
 pub mod error;
 pub mod permissions;

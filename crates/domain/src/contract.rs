@@ -202,17 +202,16 @@ pub fn check_conditions(
                 id: kind.id.clone(),
             });
         }
-        if let Some(group) = &kind.exclusive_group {
-            if let Some(other) = groups.insert(group.as_str(), kind.id.as_str()) {
-                if other != kind.id {
-                    problems.push(ContractProblem::ExclusiveConflict {
-                        index,
-                        id: kind.id.clone(),
-                        other: other.to_owned(),
-                        group: group.clone(),
-                    });
-                }
-            }
+        if let Some(group) = &kind.exclusive_group
+            && let Some(other) = groups.insert(group.as_str(), kind.id.as_str())
+            && other != kind.id
+        {
+            problems.push(ContractProblem::ExclusiveConflict {
+                index,
+                id: kind.id.clone(),
+                other: other.to_owned(),
+                group: group.clone(),
+            });
         }
         match (kind.requires_hours(), p.hours) {
             (true, None) => problems.push(ContractProblem::HoursRequired {
