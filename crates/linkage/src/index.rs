@@ -1,0 +1,129 @@
+//! Incremental linkage: an index of known people that a new record is scored against, one at a
+//! time, as arrests arrive. Inserting never renumbers or re-clusters anyone: a person's id is
+//! whatever the caller gave, for good.
+
+use crate::blocking::BlockIndex;
+use crate::explain::Explanation;
+use crate::model::{Band, Model, weight_to_probability};
+use crate::record::{FieldError, PreparedRecord, Record};
+use std::collections::HashMap;
+
+/// A known person that a new record may be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The person's id, as given to [`Index::insert`].
+    pub id: String,
+    pub match_weight: f64,
+    pub match_probability: f64,
+    pub band: Band,
+    /// The waterfall: why this score.
+    pub explanation: Explanation,
+}
+
+/// Why a person could not be added.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InsertError {
+    #[error("a person with id `{0}` is already indexed")]
+    DuplicateId(String),
+    #[error("person `{id}`: {error}")]
+    Field { id: String, error: FieldError },
+}
+
+/// Known people, blocked by the model's prediction rules.
+#[derive(Debug, Clone)]
+pub struct Index {
+    model: Model,
+    ids: Vec<String>,
+    records: Vec<PreparedRecord>,
+    numbers: HashMap<String, u32>,
+    blocks: BlockIndex,
+}
+
+impl Index {
+    pub fn new(model: Model) -> Self {
+        let blocks = BlockIndex::new(&model.settings().blocking);
+        Index {
+            model,
+            ids: Vec::new(),
+            records: Vec::new(),
+            numbers: HashMap::new(),
+            blocks,
+        }
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Adds a person; their values follow [`Settings::columns`](crate::Settings::columns).
+    pub fn insert(&mut self, person: &Record) -> Result<(), InsertError> {
+        let prepared = self
+            .model
+            .settings()
+            .prepare(&person.values)
+            .map_err(|error| InsertError::Field {
+                id: person.id.clone(),
+                error,
+            })?;
+        self.insert_prepared(person.id.clone(), prepared)
+    }
+
+    /// Adds a person whose record is already prepared.
+    pub fn insert_prepared(
+        &mut self,
+        id: String,
+        record: PreparedRecord,
+    ) -> Result<(), InsertError> {
+        if self.numbers.contains_key(&id) {
+            return Err(InsertError::DuplicateId(id));
+        }
+        let number = self.blocks.push(&record);
+        self.numbers.insert(id.clone(), number);
+        self.ids.push(id);
+        self.records.push(record);
+        Ok(())
+    }
+
+    /// Scores a new record against everyone it blocks with, best first, at most `limit`.
+    pub fn score(&self, record: &Record, limit: usize) -> Result<Vec<Candidate>, FieldError> {
+        let prepared = self.model.settings().prepare(&record.values)?;
+        Ok(self.score_prepared(&prepared, limit))
+    }
+
+    /// [`Index::score`] for a prepared record.
+    pub fn score_prepared(&self, record: &PreparedRecord, limit: usize) -> Vec<Candidate> {
+        let tf = self.model.tf_adjustments(record);
+        let keys = self.blocks.keys_of(record);
+        let mut scored: Vec<(f64, u32)> = Vec::new();
+        self.blocks.for_each_candidate(&keys, None, |person| {
+            let (weight, _) = self
+                .model
+                .weigh(&self.records[person as usize], record, &tf);
+            scored.push((weight, person));
+        });
+        // Highest weight first; ties by insertion order so results are reproducible.
+        scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scored.truncate(limit);
+        scored
+            .into_iter()
+            .map(|(weight, person)| {
+                let probability = weight_to_probability(weight);
+                Candidate {
+                    id: self.ids[person as usize].clone(),
+                    match_weight: weight,
+                    match_probability: probability,
+                    band: self.model.band(probability),
+                    explanation: self.model.explain(&self.records[person as usize], record),
+                }
+            })
+            .collect()
+    }
+}
