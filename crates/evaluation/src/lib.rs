@@ -22,5 +22,9 @@
 //! Architecture invariant: no IO. No database, no files, no clock: callers pass the records
 //! and "today".
 
+pub mod cost;
+pub mod records;
+pub mod render;
+pub mod report;
 pub mod stats;
 pub mod suppression;

@@ -1,0 +1,250 @@
+//! Follow-up windows and the MoJ proven-reoffending counting rule.
+//!
+//! A person counts for a window of `m` months only if the window **and** the proof lag have
+//! elapsed by "today": `index + m months + lag ≤ today`. Their reoffences count if committed in
+//! `(index, index + m months]` and, for proven reoffending, proved by `index + m months + lag`
+//! (MoJ: "committed within 12 months and proved within those 12 months or a further 6-month
+//! waiting period"). People whose window has not elapsed are left out, never counted as
+//! non-reoffenders.
+
+use crate::records::{CaseRecord, Reoffence};
+use crate::stats::survival::Observation;
+use jiff::Span;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+/// Proven (conviction, caution, out-of-court outcome) or any re-arrest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    Proven,
+    Rearrest,
+}
+
+/// A follow-up window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Window {
+    /// From the index date to the end of the contract (participants only).
+    InContract,
+    Months(u8),
+}
+
+impl Window {
+    pub fn label(self) -> String {
+        match self {
+            Window::InContract => "in contract".to_owned(),
+            Window::Months(m) => format!("{m} months"),
+        }
+    }
+}
+
+/// The rules for one measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUpRules {
+    pub measure: Measure,
+    /// Months allowed after the window for an offence to be proved (MoJ: 6). Applies to the
+    /// proven measure only; a re-arrest is known at once.
+    pub proof_lag_months: u8,
+}
+
+impl Default for FollowUpRules {
+    fn default() -> Self {
+        FollowUpRules {
+            measure: Measure::Proven,
+            proof_lag_months: 6,
+        }
+    }
+}
+
+impl FollowUpRules {
+    fn lag(&self) -> i64 {
+        match self.measure {
+            Measure::Proven => i64::from(self.proof_lag_months),
+            Measure::Rearrest => 0,
+        }
+    }
+
+    /// The window `(start, end]` for this case, if it has one.
+    pub fn window_of(&self, case: &CaseRecord, window: Window) -> Option<(Date, Date)> {
+        let start = case.index_date?;
+        let end = match window {
+            Window::InContract => case.contract_end?,
+            Window::Months(m) => add_months(start, i64::from(m)),
+        };
+        Some((start, end))
+    }
+
+    /// Whether the window and the proof lag have elapsed by `today`.
+    pub fn has_elapsed(&self, end: Date, today: Date) -> bool {
+        add_months(end, self.lag()) <= today
+    }
+
+    fn counts(&self, reoffence: &Reoffence, start: Date, end: Date) -> bool {
+        let committed = start < reoffence.offence_date && reoffence.offence_date <= end;
+        committed
+            && match self.measure {
+                Measure::Rearrest => true,
+                Measure::Proven => reoffence
+                    .proven_date
+                    .is_some_and(|proved| proved <= add_months(end, self.lag())),
+            }
+    }
+
+    /// The case's outcome in `window`: `None` when it has no such window, `Some(Pending)` when
+    /// the window has not elapsed, otherwise the reoffences that count.
+    pub fn outcome(&self, case: &CaseRecord, window: Window, today: Date) -> Option<WindowOutcome> {
+        let (start, end) = self.window_of(case, window)?;
+        if !self.has_elapsed(end, today) {
+            return Some(WindowOutcome::Pending);
+        }
+        let reoffences = case
+            .reoffences
+            .iter()
+            .filter(|r| self.counts(r, start, end))
+            .copied()
+            .collect();
+        Some(WindowOutcome::Observed(reoffences))
+    }
+
+    /// Time to first counted reoffence in days, censored at `horizon_months` or at the last
+    /// date whose offences can have been proved by `today`, whichever is earlier. `None`
+    /// without an index date, or when `today − lag` is before the index date.
+    pub fn time_to_first(
+        &self,
+        case: &CaseRecord,
+        horizon_months: u8,
+        today: Date,
+    ) -> Option<Observation> {
+        let start = case.index_date?;
+        let observed_until = add_months(today, -self.lag());
+        let end = add_months(start, i64::from(horizon_months)).min(observed_until);
+        if end < start {
+            return None;
+        }
+        let first = case
+            .reoffences
+            .iter()
+            .filter(|r| {
+                start < r.offence_date
+                    && r.offence_date <= end
+                    && match self.measure {
+                        Measure::Rearrest => true,
+                        Measure::Proven => r.proven_date.is_some_and(|p| p <= today),
+                    }
+            })
+            .map(|r| r.offence_date)
+            .min();
+        Some(match first {
+            Some(date) => Observation::event(days_between(start, date)),
+            None => Observation::censored(days_between(start, end)),
+        })
+    }
+}
+
+/// A case's result in one window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WindowOutcome {
+    Pending,
+    Observed(Vec<Reoffence>),
+}
+
+pub(crate) fn add_months(date: Date, months: i64) -> Date {
+    date.saturating_add(Span::new().months(months))
+}
+
+pub(crate) fn days_between(from: Date, to: Date) -> f64 {
+    f64::from(from.until(to).map_or(0, |span| span.get_days()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{AgeBand, FunnelPosition, FunnelStage, Month};
+    use checkpoint_domain::offence::OffenceCategory;
+    use checkpoint_domain::person::Sex;
+    use jiff::civil::date;
+
+    fn case(index: Date, reoffences: Vec<Reoffence>) -> CaseRecord {
+        CaseRecord {
+            case_id: "c".into(),
+            scheme: "s".into(),
+            referral_month: Month::of(index),
+            position: FunnelPosition {
+                stage: FunnelStage::Accepted,
+                ending: None,
+            },
+            ineligibility_reason: None,
+            decline_reason: None,
+            outcome_code: None,
+            ethnicity_self_defined: None,
+            ethnicity_officer_observed: None,
+            sex: Sex::Male,
+            age_band: AgeBand::Age18To24,
+            risk_band: None,
+            previous_convictions: None,
+            trial_arm: None,
+            index_date: Some(index),
+            contract_end: None,
+            reoffences,
+            resources: Default::default(),
+        }
+    }
+
+    fn offence(committed: Date, proved: Option<Date>) -> Reoffence {
+        Reoffence {
+            offence_date: committed,
+            proven_date: proved,
+            category: OffenceCategory::Theft,
+        }
+    }
+
+    #[test]
+    fn twelve_month_window_waits_for_the_six_month_lag() {
+        let rules = FollowUpRules::default();
+        let c = case(date(2024, 1, 15), vec![]);
+        // Window ends 2025-01-15; with the lag, it counts from 2025-07-15.
+        assert_eq!(
+            rules.outcome(&c, Window::Months(12), date(2025, 7, 14)),
+            Some(WindowOutcome::Pending)
+        );
+        assert_eq!(
+            rules.outcome(&c, Window::Months(12), date(2025, 7, 15)),
+            Some(WindowOutcome::Observed(vec![]))
+        );
+    }
+
+    #[test]
+    fn offence_must_be_committed_in_window_and_proved_within_the_lag() {
+        let rules = FollowUpRules::default();
+        let inside = offence(date(2024, 12, 1), Some(date(2025, 7, 1)));
+        let proved_too_late = offence(date(2024, 12, 2), Some(date(2025, 8, 1)));
+        let committed_after = offence(date(2025, 2, 1), Some(date(2025, 3, 1)));
+        let never_proved = offence(date(2024, 6, 1), None);
+        let c = case(
+            date(2024, 1, 15),
+            vec![inside, proved_too_late, committed_after, never_proved],
+        );
+        assert_eq!(
+            rules.outcome(&c, Window::Months(12), date(2026, 1, 1)),
+            Some(WindowOutcome::Observed(vec![inside]))
+        );
+        let rearrest = FollowUpRules {
+            measure: Measure::Rearrest,
+            ..rules
+        };
+        match rearrest.outcome(&c, Window::Months(12), date(2026, 1, 1)) {
+            Some(WindowOutcome::Observed(found)) => assert_eq!(found.len(), 3),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn time_to_first_is_censored_at_today_minus_lag() {
+        let rules = FollowUpRules::default();
+        let c = case(date(2024, 1, 1), vec![]);
+        let observation = rules.time_to_first(&c, 24, date(2024, 12, 1)).unwrap();
+        assert!(!observation.event);
+        assert_eq!(observation.time, 152.0); // 2024-01-01 → 2024-06-01 (31+29+31+30+31)
+    }
+}

@@ -1,0 +1,115 @@
+//! Report assembly from [`CaseRecord`](crate::records::CaseRecord)s.
+//!
+//! Each report is a plain serde struct. Every count in it is a
+//! [`Count`](crate::suppression::Count) that has been through suppression, and every figure
+//! derived from a count (a rate, an interval, a ratio) is present only when the counts behind it
+//! are published. Each report carries its [`Warning`]s.
+
+pub mod costs;
+pub mod disproportionality;
+pub mod followup;
+pub mod funnel;
+pub mod reoffending;
+pub mod trial;
+
+use crate::suppression::SuppressionPolicy;
+use serde::{Deserialize, Serialize};
+
+/// What a reader must know before trusting a figure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    pub kind: WarningKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// Some figures are withheld because they are small.
+    Suppressed,
+    /// A group is below the minimum size for a stable estimate.
+    MinimumN,
+    /// Proven reoffending waits for a proof lag after the window closes.
+    FollowUpLag,
+    /// Some people have not yet been followed for the whole window and are left out.
+    FollowUpNotElapsed,
+    /// An estimate could not be made.
+    NotEstimable,
+}
+
+impl Warning {
+    pub fn new(kind: WarningKind, message: impl Into<String>) -> Self {
+        Warning {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// Settings shared by all reports.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ReportSettings {
+    pub suppression: SuppressionPolicy,
+    /// Groups smaller than this get a minimum-n warning (the Justice Data Lab asks for 60).
+    pub minimum_group_size: u64,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        ReportSettings {
+            suppression: SuppressionPolicy::default(),
+            minimum_group_size: 60,
+        }
+    }
+}
+
+pub(crate) fn suppression_warning(any_suppressed: bool, threshold: u64) -> Option<Warning> {
+    any_suppressed.then(|| {
+        Warning::new(
+            WarningKind::Suppressed,
+            format!(
+                "Counts below {threshold} are shown as \"<{threshold}\"; cells marked \"*\" are withheld so that a small count cannot be worked out from a total. Rates and intervals built on withheld counts are not shown."
+            ),
+        )
+    })
+}
+
+/// Suppresses a grid of groups (rows) × quantities (columns) plus a totals row, where
+/// `row_splits` lists `(total, parts)` within a row that add up. Columns add up over groups to
+/// the totals row. Returns the groups' counts and the totals row.
+pub(crate) fn suppress_grid(
+    rows: &[Vec<u64>],
+    row_splits: &[(usize, &[usize])],
+    policy: SuppressionPolicy,
+) -> (
+    Vec<Vec<crate::suppression::Count>>,
+    Vec<crate::suppression::Count>,
+) {
+    use crate::suppression::{Line, suppress};
+    let width = rows.first().map_or(0, Vec::len);
+    let mut values: Vec<u64> = rows.iter().flatten().copied().collect();
+    values.extend((0..width).map(|c| rows.iter().map(|r| r[c]).sum::<u64>()));
+    let mut lines = Vec::new();
+    for r in 0..=rows.len() {
+        for (total, parts) in row_splits {
+            lines.push(Line {
+                parts: parts.iter().map(|p| r * width + p).collect(),
+                total: r * width + total,
+            });
+        }
+    }
+    for c in 0..width {
+        lines.push(Line {
+            parts: (0..rows.len()).map(|r| r * width + c).collect(),
+            total: rows.len() * width + c,
+        });
+    }
+    let counts = suppress(&values, &lines, policy);
+    let mut chunks: Vec<Vec<_>> = counts.chunks(width.max(1)).map(<[_]>::to_vec).collect();
+    let totals = if width == 0 {
+        Vec::new()
+    } else {
+        chunks.pop().unwrap_or_default()
+    };
+    (chunks, totals)
+}
