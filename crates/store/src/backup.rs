@@ -514,15 +514,15 @@ pub async fn restore(db: &Db, path: &Path) -> Result<Summary, StoreError> {
     let mut reader = BufReader::new(File::open(path)?);
     let bad = |line: usize, why: String| StoreError::BadBackup(format!("line {line}: {why}"));
 
-    let mut first = String::new();
-    reader.read_line(&mut first)?;
-    if first.starts_with("SQLite format 3") {
+    if reader.fill_buf()?.starts_with(b"SQLite format 3\0") {
         return Err(StoreError::BadBackup(
             "this is a SQLite snapshot, not a portable dump: stop the service and put the file \
              in place of the database file (or point the database URL at it)"
                 .into(),
         ));
     }
+    let mut first = String::new();
+    reader.read_line(&mut first)?;
     let header: Json = serde_json::from_str(&first).map_err(|e| bad(1, e.to_string()))?;
     if header["format"] != DUMP_FORMAT {
         return Err(bad(1, "not a Checkpoint dump".into()));

@@ -15,6 +15,15 @@ use crate::error::StoreError;
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
+/// A fingerprint of every PostgreSQL migration, so test templates are rebuilt when any changes.
+#[cfg(feature = "testing")]
+pub(crate) fn postgres_migrations_fingerprint() -> Vec<u8> {
+    POSTGRES_MIGRATIONS
+        .iter()
+        .flat_map(|m| m.checksum.iter().copied())
+        .collect()
+}
+
 /// The database used when no URL is given.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://checkpoint.db";
 

@@ -40,6 +40,8 @@ pub mod needs;
 pub mod people;
 pub mod provider_referrals;
 pub mod referrals;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod time;
 pub mod trials;
 pub mod users;
