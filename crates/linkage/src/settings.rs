@@ -547,7 +547,14 @@ impl Checker<'_> {
         if parts.len() != r.on.get_ref().len() {
             return None;
         }
-        Some(BlockingRule::new(r.name.clone(), parts))
+        let name = r.name.clone().unwrap_or_else(|| {
+            r.on.get_ref()
+                .iter()
+                .map(|p| p.get_ref().trim())
+                .collect::<Vec<_>>()
+                .join(" & ")
+        });
+        Some(BlockingRule::new(Some(name), parts))
     }
 }
 

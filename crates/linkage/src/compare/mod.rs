@@ -188,6 +188,38 @@ pub struct NameValue {
     pub metaphone: [u32; 2],
     /// Nickname groups of the first word.
     pub nickname_groups: &'static [u16],
+    /// Which of a–z and 0–9 occur in `compact` (bit 0 = `a`): bounds Jaro–Winkler cheaply.
+    pub letters: u64,
+}
+
+fn letter_bit(b: u8) -> u64 {
+    match b {
+        b'a'..=b'z' => 1 << (b - b'a'),
+        b'0'..=b'9' => 1 << (26 + b - b'0'),
+        _ => 1 << 63,
+    }
+}
+
+/// An upper bound on the Jaro–Winkler similarity of two values, from which letters they
+/// share: Jaro matches can only pair characters present in both strings, transpositions can
+/// only lower the score, and the prefix bonus adds at most 0.4 × (1 − jaro). Random pairs
+/// (u estimation) rarely share enough letters, so most never reach the full computation.
+fn jaro_winkler_bound(x: &NameValue, y: &NameValue) -> f64 {
+    let (a, b) = (x.compact.as_bytes(), y.compact.as_bytes());
+    let a_in_b = a
+        .iter()
+        .filter(|&&c| y.letters & letter_bit(c) != 0)
+        .count();
+    let b_in_a = b
+        .iter()
+        .filter(|&&c| x.letters & letter_bit(c) != 0)
+        .count();
+    let m = a_in_b.min(b_in_a) as f64;
+    if m == 0.0 {
+        return 0.0;
+    }
+    let jaro = (m / a.len() as f64 + m / b.len() as f64 + 1.0) / 3.0;
+    jaro + 0.4 * (1.0 - jaro)
 }
 
 impl Value {
@@ -324,11 +356,13 @@ impl Comparison {
                 } else {
                     &[]
                 };
+                let letters = compact.bytes().fold(0, |acc, b| acc | letter_bit(b));
                 Value::Name(NameValue {
                     words: words.into(),
                     compact: compact.into(),
                     metaphone,
                     nickname_groups,
+                    letters,
                 })
             }
             FieldKind::Date => {
@@ -364,7 +398,7 @@ impl Comparison {
         if a.is_missing() || b.is_missing() {
             return NULL_LEVEL;
         }
-        let mut jw: Option<f64> = None;
+        let mut jw = JaroWinklerCache::default();
         for (i, test) in self.levels.iter().enumerate() {
             if holds(*test, a, b, &mut jw) {
                 return i as u8;
@@ -374,7 +408,30 @@ impl Comparison {
     }
 }
 
-fn holds(test: LevelTest, a: &Value, b: &Value, jw_cache: &mut Option<f64>) -> bool {
+/// Jaro–Winkler computed at most once per pair, and not at all when its cheap upper bound
+/// already rules a threshold out.
+#[derive(Default)]
+struct JaroWinklerCache {
+    bound: Option<f64>,
+    exact: Option<f64>,
+}
+
+impl JaroWinklerCache {
+    fn at_least(&mut self, x: &NameValue, y: &NameValue, threshold: f64) -> bool {
+        if let Some(value) = self.exact {
+            return value >= threshold;
+        }
+        if *self.bound.get_or_insert_with(|| jaro_winkler_bound(x, y)) < threshold {
+            return false;
+        }
+        *self
+            .exact
+            .get_or_insert_with(|| jaro_winkler(&x.compact, &y.compact))
+            >= threshold
+    }
+}
+
+fn holds(test: LevelTest, a: &Value, b: &Value, jw_cache: &mut JaroWinklerCache) -> bool {
     match (test, a, b) {
         (LevelTest::Exact, Value::Name(x), Value::Name(y)) => x.compact == y.compact,
         (LevelTest::Exact, Value::Date(x), Value::Date(y)) => x == y,
@@ -395,9 +452,7 @@ fn holds(test: LevelTest, a: &Value, b: &Value, jw_cache: &mut Option<f64>) -> b
             let [yp, ya] = y.metaphone;
             xp != 0 && yp != 0 && (xp == yp || xp == ya || xa == yp || (xa != 0 && xa == ya))
         }
-        (LevelTest::JaroWinkler(t), Value::Name(x), Value::Name(y)) => {
-            *jw_cache.get_or_insert_with(|| jaro_winkler(&x.compact, &y.compact)) >= t
-        }
+        (LevelTest::JaroWinkler(t), Value::Name(x), Value::Name(y)) => jw_cache.at_least(x, y, t),
         (LevelTest::OneEdit, Value::Name(x), Value::Name(y)) => {
             within_one_edit(&x.compact, &y.compact)
         }

@@ -74,6 +74,12 @@ proptest! {
     }
 
     #[test]
+    fn fast_jaro_winkler_matches_strsim(a in "[a-f ]{0,14}", b in "[a-f ]{0,14}") {
+        let (x, y) = if a <= b { (&a, &b) } else { (&b, &a) };
+        prop_assert_eq!(checkpoint_linkage::compare::jaro_winkler(&a, &b), strsim::jaro_winkler(x, y));
+    }
+
+    #[test]
     fn normalisation_is_idempotent(s in name_like(), p in postcode()) {
         let once = normalise_name(&s);
         prop_assert_eq!(normalise_name(&once), once.clone());
