@@ -81,10 +81,12 @@ impl KeyFunction {
                 Some(k) => k.into_owned(),
                 None => return false,
             },
-            (KeyFunction::Soundex, Value::Name(n)) => phonetic::soundex(&n.compact),
-            (KeyFunction::Metaphone, Value::Name(n)) => phonetic::double_metaphone(&n.compact).0,
-            (KeyFunction::Initial, Value::Name(n)) => n.compact.chars().take(1).collect(),
-            (KeyFunction::First3, Value::Name(n)) => n.compact.chars().take(3).collect(),
+            (KeyFunction::Soundex, Value::Name(n)) => phonetic::soundex(n.compact.as_str()),
+            (KeyFunction::Metaphone, Value::Name(n)) => {
+                phonetic::double_metaphone(n.compact.as_str()).0
+            }
+            (KeyFunction::Initial, Value::Name(n)) => n.compact.as_str().chars().take(1).collect(),
+            (KeyFunction::First3, Value::Name(n)) => n.compact.as_str().chars().take(3).collect(),
             (KeyFunction::Year, Value::Date(d)) => d.year.to_string(),
             (KeyFunction::DateUnordered, Value::Date(d)) => {
                 let (lo, hi) = (d.day.min(d.month), d.day.max(d.month));

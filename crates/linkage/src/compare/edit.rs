@@ -12,6 +12,16 @@ pub fn jaro_winkler(a: &str, b: &str) -> f64 {
     }
 }
 
+/// [`jaro_winkler`] of two ASCII byte strings (normalised values always are).
+pub fn jaro_winkler_bytes(a: &[u8], b: &[u8]) -> f64 {
+    let (x, y) = if a <= b { (a, b) } else { (b, a) };
+    if x.len() <= ASCII_MAX && y.len() <= ASCII_MAX {
+        ascii_jaro_winkler(x, y)
+    } else {
+        strsim::jaro_winkler(&String::from_utf8_lossy(x), &String::from_utf8_lossy(y))
+    }
+}
+
 /// Longest value the allocation-free path handles; longer ones go to `strsim`.
 const ASCII_MAX: usize = 64;
 
@@ -75,7 +85,11 @@ fn ascii_jaro(a: &[u8], b: &[u8]) -> f64 {
 /// substitution or a swap of two adjacent characters as one edit (Damerau–Levenshtein ≤ 1).
 /// Linear time, no allocation: identifiers are compared for every candidate pair.
 pub fn within_one_edit(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    within_one_edit_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`within_one_edit`] on bytes.
+pub fn within_one_edit_bytes(a: &[u8], b: &[u8]) -> bool {
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     match long.len() - short.len() {
         0 => {

@@ -7,9 +7,11 @@
 
 mod date;
 mod edit;
+mod small;
 
 pub use date::{DateFormat, DateValue};
-pub use edit::{jaro_winkler, within_one_edit};
+pub use edit::{jaro_winkler, jaro_winkler_bytes, within_one_edit, within_one_edit_bytes};
+pub use small::SmallStr;
 
 use crate::normalise::{UkPostcode, normalise_identifier, normalise_name, normalise_text};
 use crate::{nicknames, phonetic};
@@ -173,23 +175,35 @@ pub enum Value {
     Name(NameValue),
     Date(DateValue),
     Postcode(UkPostcode),
-    Identifier(Box<str>),
+    Identifier(SmallStr),
 }
 
 /// A normalised name or text value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NameValue {
     /// Words separated by single spaces (`smith jones`).
-    pub words: Box<str>,
+    /// Only for names of several words: a single word is `compact` itself, and leaving it
+    /// out keeps the common case free of a pointer to chase.
+    pub words: Option<Box<str>>,
     /// The words run together (`smithjones`): what exact and fuzzy levels compare, so that
     /// `Ann-Marie` and `Annmarie` agree.
-    pub compact: Box<str>,
+    pub compact: SmallStr,
     /// Double Metaphone primary and alternate, packed 4 ASCII bytes to a `u32` (0 = none).
     pub metaphone: [u32; 2],
     /// Nickname groups of the first word.
     pub nickname_groups: &'static [u16],
     /// Which of a–z and 0–9 occur in `compact` (bit 0 = `a`): bounds Jaro–Winkler cheaply.
     pub letters: u64,
+}
+
+impl NameValue {
+    /// The value's words (one, `compact`, for a single-word value).
+    pub fn word_list(&self) -> impl Iterator<Item = &str> {
+        self.words
+            .as_deref()
+            .unwrap_or(self.compact.as_str())
+            .split(' ')
+    }
 }
 
 fn letter_bit(b: u8) -> u64 {
@@ -229,10 +243,10 @@ impl Value {
         use std::borrow::Cow;
         match self {
             Value::Missing => None,
-            Value::Name(n) => Some(Cow::Borrowed(&n.compact)),
+            Value::Name(n) => Some(Cow::Borrowed(n.compact.as_str())),
             Value::Date(d) => Some(Cow::Owned(d.key())),
             Value::Postcode(p) => Some(Cow::Borrowed(&p.full)),
-            Value::Identifier(id) => Some(Cow::Borrowed(id)),
+            Value::Identifier(id) => Some(Cow::Borrowed(id.as_str())),
         }
     }
 
@@ -358,8 +372,8 @@ impl Comparison {
                 };
                 let letters = compact.bytes().fold(0, |acc, b| acc | letter_bit(b));
                 Value::Name(NameValue {
-                    words: words.into(),
-                    compact: compact.into(),
+                    words: words.contains(' ').then(|| words.as_str().into()),
+                    compact: SmallStr::new(&compact),
                     metaphone,
                     nickname_groups,
                     letters,
@@ -386,7 +400,7 @@ impl Comparison {
                 if id.is_empty() {
                     Value::Missing
                 } else {
-                    Value::Identifier(id.into())
+                    Value::Identifier(SmallStr::new(&id))
                 }
             }
         })
@@ -426,7 +440,7 @@ impl JaroWinklerCache {
         }
         *self
             .exact
-            .get_or_insert_with(|| jaro_winkler(&x.compact, &y.compact))
+            .get_or_insert_with(|| jaro_winkler_bytes(x.compact.as_bytes(), y.compact.as_bytes()))
             >= threshold
     }
 }
@@ -442,10 +456,8 @@ fn holds(test: LevelTest, a: &Value, b: &Value, jw_cache: &mut JaroWinklerCache)
         }
         (LevelTest::NamePart, Value::Name(x), Value::Name(y)) => {
             // Only meaningful when one side has several parts; otherwise it is exact or not.
-            (x.words.contains(' ') || y.words.contains(' '))
-                && x.words
-                    .split(' ')
-                    .any(|w| y.words.split(' ').any(|v| v == w))
+            (x.words.is_some() || y.words.is_some())
+                && x.word_list().any(|w| y.word_list().any(|v| v == w))
         }
         (LevelTest::Phonetic, Value::Name(x), Value::Name(y)) => {
             let [xp, xa] = x.metaphone;
@@ -454,9 +466,11 @@ fn holds(test: LevelTest, a: &Value, b: &Value, jw_cache: &mut JaroWinklerCache)
         }
         (LevelTest::JaroWinkler(t), Value::Name(x), Value::Name(y)) => jw_cache.at_least(x, y, t),
         (LevelTest::OneEdit, Value::Name(x), Value::Name(y)) => {
-            within_one_edit(&x.compact, &y.compact)
+            within_one_edit_bytes(x.compact.as_bytes(), y.compact.as_bytes())
         }
-        (LevelTest::OneEdit, Value::Identifier(x), Value::Identifier(y)) => within_one_edit(x, y),
+        (LevelTest::OneEdit, Value::Identifier(x), Value::Identifier(y)) => {
+            within_one_edit_bytes(x.as_bytes(), y.as_bytes())
+        }
         (LevelTest::OneEdit, Value::Postcode(x), Value::Postcode(y)) => {
             within_one_edit(&x.full, &y.full)
         }
