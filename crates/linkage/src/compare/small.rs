@@ -74,6 +74,6 @@ mod tests {
             SmallStr::new("abcdefghijklmnopqrstuvw"),
             SmallStr::Heap(_)
         ));
-        assert_eq!(std::mem::size_of::<SmallStr>(), 24);
+        assert_eq!(size_of::<SmallStr>(), 24);
     }
 }
