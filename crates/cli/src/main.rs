@@ -1,6 +1,7 @@
 //! `checkpoint`: one binary for a police-led diversion programme. Every subcommand is a thin
 //! adapter over the domain, store and application crates; see ARCHITECTURE.md.
 
+mod database;
 mod policy_cmd;
 
 use clap::{Parser, Subcommand};
@@ -13,6 +14,8 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "checkpoint", version, propagate_version = true)]
 struct Cli {
+    #[command(flatten)]
+    database: database::DatabaseArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -22,12 +25,31 @@ enum Command {
     /// Eligibility policies: validate, run golden cases, decide a referral.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
+    /// Create or upgrade the database schema.
+    ///
+    /// Example: checkpoint --database postgres://postgres@127.0.0.1/checkpoint migrate
+    Migrate,
+    /// The audit log: `checkpoint audit verify` checks its hash chain end to end.
+    #[command(subcommand)]
+    Audit(database::AuditCommand),
+    /// Write a backup of the whole database.
+    ///
+    /// Example: checkpoint backup nightly.checkpoint-dump
+    Backup(database::BackupArgs),
+    /// Load a portable backup into an empty database (SQLite or PostgreSQL).
+    ///
+    /// Example: checkpoint --database sqlite://restored.db restore nightly.checkpoint-dump
+    Restore(database::RestoreArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Policy(command) => policy_cmd::run(command),
+        Command::Migrate => block_on(database::migrate(&cli.database.url)),
+        Command::Audit(command) => block_on(database::audit(command, &cli.database.url)),
+        Command::Backup(args) => block_on(database::backup(args, &cli.database.url)),
+        Command::Restore(args) => block_on(database::restore(args, &cli.database.url)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -36,4 +58,9 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs one async command to completion on a fresh multi-threaded runtime.
+fn block_on<F: Future<Output = anyhow::Result<()>>>(future: F) -> anyhow::Result<()> {
+    tokio::runtime::Runtime::new()?.block_on(future)
 }

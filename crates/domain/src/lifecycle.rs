@@ -539,10 +539,10 @@ mod tests {
         let mut queue = VecDeque::from([CaseState::Referred]);
         while let Some(state) = queue.pop_front() {
             for t in every_transition() {
-                if let Ok(next) = next_state(state, t) {
-                    if seen.insert(next) {
-                        queue.push_back(next);
-                    }
+                if let Ok(next) = next_state(state, t)
+                    && seen.insert(next)
+                {
+                    queue.push_back(next);
                 }
             }
         }

@@ -99,11 +99,10 @@ mod tests {
                 "Unknown outcome"
             );
         }
-        assert_eq!(
+        assert!(
             OutcomeCode::DIVERSIONARY_ACTIVITY
                 .to_string()
-                .starts_with("Outcome 22"),
-            true
+                .starts_with("Outcome 22")
         );
     }
 }

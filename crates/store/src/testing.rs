@@ -26,15 +26,15 @@ impl Drop for TestDb {
         let Some((admin_url, name)) = self.drop_pg.take() else {
             return;
         };
-        let db = self.db.clone();
-        // Drop runs outside async; use a private runtime on its own thread.
+        // Drop runs outside async; use a private runtime on its own thread. The pool is not
+        // closed from here: its connections belong to the test's runtime, which is blocked on
+        // this join, so closing them would deadlock. `WITH (FORCE)` ends them server-side.
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("runtime");
             runtime.block_on(async move {
-                db.close().await;
                 if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
                     let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
                     let _ = sqlx::query(sqlx::AssertSqlSafe(sql))

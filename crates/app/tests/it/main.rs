@@ -1,0 +1,5 @@
+//! One integration-test binary for the application layer. Every story runs on a fresh SQLite
+//! file and, when `TEST_DATABASE_URL` is set, again on a fresh PostgreSQL database.
+
+mod accounts;
+mod helpers;
