@@ -195,7 +195,10 @@ const SELECT_RECORD: &str = "SELECT sequence, id, occurred_at, actor_id, actor, 
 /// Appends an entry inside `tx`; it commits or rolls back with the change it records.
 pub async fn append(tx: &mut Tx, entry: AuditEntry) -> Result<AuditRecord, StoreError> {
     // Claim the next sequence number. On PostgreSQL this row lock serialises appenders until
-    // commit; a rollback releases the number with everything else.
+    // commit; a rollback releases the number with everything else. The previous hash must come
+    // from the head row itself: after waiting for the lock, PostgreSQL re-reads the locked row,
+    // but a subquery on `audit_log` in the same statement would still see the snapshot taken
+    // before the other appender committed, and chain to the wrong row.
     let (sequence, prev_hash): (i64, String) = on_tx!(tx, |conn| {
         sqlx::query_as(
             "UPDATE audit_head SET last_sequence = last_sequence + 1 \
