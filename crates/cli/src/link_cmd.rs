@@ -8,7 +8,7 @@
 use anyhow::{Context, Result, bail};
 use checkpoint_linkage::{
     Confusion, Dataset, Model, PreparedRecord, RunOptions, ScoredPair, Settings, best_per_right,
-    predict, train, training_passes,
+    link, passes,
 };
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -134,21 +134,12 @@ pub fn run(args: &LinkArgs) -> Result<()> {
         None => Dataset::Dedupe(&left.records),
     };
     let right_table = right.as_ref().unwrap_or(&left);
-    let passes = training_passes(&settings) + 1;
-    let bar = progress_bar(data.right().len() as u64 * passes);
+    let bar = progress_bar(data.right().len() as u64 * passes(&settings));
     let tick = |n: u64| bar.inc(n);
     let options = RunOptions {
         threads: args.threads,
         progress: Some(&tick),
     };
-
-    let training_started = Instant::now();
-    let (model, report) = train(&settings, data, &options);
-    let training_time = training_started.elapsed();
-    if let Some(path) = &args.model_out {
-        let json = serde_json::to_string_pretty(&model).context("serialising the model")?;
-        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
-    }
 
     // Ground truth, as "is (left i, right j) a true pair?".
     let truth = match (&args.truth, &args.truth_file) {
@@ -167,9 +158,10 @@ pub fn run(args: &LinkArgs) -> Result<()> {
         None => false,
     };
 
-    let predict_started = Instant::now();
-    let prediction = predict(
-        &model,
+    // Training and scoring share one comparison of each candidate pair.
+    let linking_started = Instant::now();
+    let (model, report, prediction) = link(
+        &settings,
         data,
         threshold,
         truth
@@ -177,15 +169,20 @@ pub fn run(args: &LinkArgs) -> Result<()> {
             .then_some(&same_entity as &(dyn Fn(u32, u32) -> bool + Sync)),
         &options,
     );
+    let linking_time = linking_started.elapsed();
+    if let Some(path) = &args.model_out {
+        let json = serde_json::to_string_pretty(&model).context("serialising the model")?;
+        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+    }
     let pairs = if args.best {
         best_per_right(&prediction.pairs)
     } else {
         prediction.pairs.clone()
     };
-    let predict_time = predict_started.elapsed();
     bar.finish_and_clear();
-
+    let writing_started = Instant::now();
     write_pairs(&args.out, &model, data, &left.ids, &right_table.ids, &pairs)?;
+    let writing_time = writing_started.elapsed();
 
     println!(
         "records: {} left, {} right{}; rejected rows: {}",
@@ -253,10 +250,10 @@ pub fn run(args: &LinkArgs) -> Result<()> {
         print_evaluation(&confusion);
     }
     println!(
-        "time: read {:.2}s, train {:.2}s, predict {:.2}s, total {:.2}s",
+        "time: read {:.2}s, train and score {:.2}s, write {:.2}s, total {:.2}s",
         read_time.as_secs_f64(),
-        training_time.as_secs_f64(),
-        predict_time.as_secs_f64(),
+        linking_time.as_secs_f64(),
+        writing_time.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
     Ok(())

@@ -306,23 +306,37 @@ impl BlockIndex {
         }
     }
 
-    /// Candidates of one rule only (an EM training session).
+    /// The key of indexed record `number` under rule `rule`.
+    pub fn key(&self, number: u32, rule: usize) -> u64 {
+        self.keys[number as usize * self.rules.len() + rule]
+    }
+
+    /// Candidates of one rule only (an EM training session). `visit` also learns whether the
+    /// pair is new to rule `rule` — no earlier rule produced it — so one pass over every
+    /// rule's pairs also yields their union, each pair once.
     pub fn for_each_in_rule(
         &self,
         rule: usize,
-        key: u64,
+        query_keys: &[u64],
         below: Option<u32>,
-        mut visit: impl FnMut(u32),
+        mut visit: impl FnMut(u32, bool),
     ) {
+        let key = query_keys[rule];
         if key == NO_KEY {
             return;
         }
+        let rules = self.rules.len();
         if let Some(bucket) = self.buckets[rule].get(&key) {
             for &candidate in bucket {
                 if below.is_some_and(|b| candidate >= b) {
                     break;
                 }
-                visit(candidate);
+                let theirs = &self.keys[candidate as usize * rules..][..rule];
+                let first = !query_keys[..rule]
+                    .iter()
+                    .zip(theirs)
+                    .any(|(q, t)| *q != NO_KEY && q == t);
+                visit(candidate, first);
             }
         }
     }

@@ -21,7 +21,8 @@
 //!   pairs (each pair once, however many rules produce it).
 //! - [`em`]: expectation maximisation for m and the prior λ.
 //! - [`model`]: the trained, serialisable [`Model`]; scoring and explanations ([`explain`]).
-//! - [`linker`]: batch [`train`] and [`predict`] over one or two datasets.
+//! - [`linker`]: batch [`train`], [`predict`], and [`link`] (both, comparing each pair once)
+//!   over one or two datasets.
 //! - [`index`]: the incremental [`Index`]: `insert(person)`, `score(record)`.
 //! - [`evaluate`]: precision, recall and F1 against ground truth.
 //!
@@ -79,8 +80,8 @@ pub use evaluate::Confusion;
 pub use explain::{Explanation, FieldContribution};
 pub use index::{Candidate, Index, InsertError};
 pub use linker::{
-    Dataset, Prediction, RunOptions, ScoredPair, TrainingReport, best_per_right, predict, train,
-    training_passes,
+    Dataset, Prediction, RunOptions, ScoredPair, TrainingReport, best_per_right, link, passes,
+    predict, train,
 };
 pub use model::{Band, Model, ModelData, ModelError, weight_to_probability};
 pub use parallel::thread_count;

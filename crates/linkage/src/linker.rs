@@ -97,10 +97,20 @@ impl RunOptions<'_> {
     }
 }
 
-/// Passes over the right-hand records that [`train`] makes (EM sessions plus the prior), for
-/// sizing a progress bar; [`predict`] makes one more.
-pub fn training_passes(settings: &Settings) -> u64 {
-    settings.training_rules().len() as u64 + u64::from(settings.training.prior.is_none())
+/// Passes over the right-hand records that [`train`] and [`link`] make, for sizing a
+/// progress bar: one per EM session, one more when the training rules differ from the
+/// prediction rules (their union is then a pass of its own), and one for prediction.
+pub fn passes(settings: &Settings) -> u64 {
+    settings.training_rules().len() as u64 + u64::from(!settings.training.blocking.is_empty()) + 1
+}
+
+/// A candidate pair and its comparison pattern, kept between training and prediction so the
+/// pair is compared once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PairPattern {
+    left: u32,
+    right: u32,
+    pattern: u64,
 }
 
 /// One EM session, for the training report.
@@ -131,6 +141,89 @@ pub fn train(
     data: Dataset<'_>,
     options: &RunOptions<'_>,
 ) -> (Model, TrainingReport) {
+    let (model, report, _) = fit(settings, data, options, false);
+    (model, report)
+}
+
+/// Trains on the data and scores its candidate pairs in one go: every pair is compared once,
+/// during training, and prediction reuses its pattern. The same result as [`train`] then
+/// [`predict`], in about half the time.
+pub fn link(
+    settings: &Settings,
+    data: Dataset<'_>,
+    min_probability: f64,
+    same_entity: Option<&(dyn Fn(u32, u32) -> bool + Sync)>,
+    options: &RunOptions<'_>,
+) -> (Model, TrainingReport, Prediction) {
+    let (model, report, pairs) = fit(settings, data, options, true);
+    let pairs = pairs.expect("fit keeps the pairs when asked");
+    let threads = thread_count(options.threads);
+    let right = data.right();
+    // Term-frequency adjustments per right record, once (an exact agreement shares the value).
+    let tf: Vec<Vec<f64>> = map_chunks(right.len(), threads, |range| {
+        range
+            .map(|r| model.tf_adjustments(&right[r]))
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    let comparisons = &settings.comparisons;
+    let exact: Vec<Option<u8>> = comparisons
+        .iter()
+        .map(|c| {
+            c.levels
+                .iter()
+                .position(|t| *t == LevelTest::Exact)
+                .map(|l| l as u8)
+        })
+        .collect();
+    let parts = map_chunks(pairs.len(), threads, |range| {
+        let mut part = Prediction::default();
+        for pair in &pairs[range] {
+            part.compared += 1;
+            if same_entity.is_some_and(|same| same(pair.left, pair.right)) {
+                part.true_pairs_blocked += 1;
+            }
+            let mut weight = model.prior_weight();
+            for c in 0..comparisons.len() {
+                let l = level(pair.pattern, c);
+                weight += model.level_weight(c, l);
+                if exact[c] == Some(l) {
+                    weight += tf[pair.right as usize][c];
+                }
+            }
+            let match_probability = weight_to_probability(weight);
+            if match_probability >= min_probability {
+                part.pairs.push(ScoredPair {
+                    left: pair.left,
+                    right: pair.right,
+                    match_weight: weight,
+                    match_probability,
+                    pattern: pair.pattern,
+                });
+            }
+        }
+        part
+    });
+    options.tick(right.len());
+    let mut prediction = Prediction::default();
+    for part in parts {
+        prediction.pairs.extend(part.pairs);
+        prediction.compared += part.compared;
+        prediction.true_pairs_blocked += part.true_pairs_blocked;
+    }
+    prediction.pairs.sort_by_key(|p| (p.right, p.left));
+    (model, report, prediction)
+}
+
+/// Training, optionally keeping every prediction pair with its pattern.
+fn fit(
+    settings: &Settings,
+    data: Dataset<'_>,
+    options: &RunOptions<'_>,
+    keep_pairs: bool,
+) -> (Model, TrainingReport, Option<Vec<PairPattern>>) {
     let threads = thread_count(options.threads);
     let comparisons = &settings.comparisons;
     let level_counts: Vec<usize> = comparisons.iter().map(|c| c.level_count()).collect();
@@ -138,20 +231,37 @@ pub fn train(
     // 1. u from random pairs.
     let (u, u_pairs_sampled) = estimate_u(settings, data, threads);
 
-    // 2. m from EM sessions.
+    // 2. m from EM sessions. When the training rules are the prediction rules (the default),
+    //    the sessions' pairs are also the prediction pairs: collect their union on the way.
+    let same_rules = settings.training.blocking.is_empty();
+    let need_union = keep_pairs || settings.training.prior.is_none();
     let m_start: Vec<Vec<f64>> = level_counts.iter().map(|&n| em::initial_m(n)).collect();
     let mut m_sum: Vec<Vec<f64>> = level_counts.iter().map(|&n| vec![0.0; n]).collect();
     let mut m_sessions = vec![0u32; comparisons.len()];
     let mut sessions = Vec::new();
     let rules = settings.training_rules();
     let index = BlockIndex::build(rules, data.left());
+    let right_keys = keys_of_all(&index, data.right(), threads);
+    let mut union = Pass::default();
     for (k, rule) in rules.iter().enumerate() {
-        let patterns = pattern_counts(settings, data, threads, options, |right, visit| {
-            let key = rule.key(&data.right()[right]);
-            index.for_each_in_rule(k, key, data.below(right), visit);
-        });
-        let pairs: u64 = patterns.values().sum();
-        let patterns: Vec<(u64, u64)> = patterns.into_iter().collect();
+        let collect = same_rules && need_union;
+        let session = pass(
+            settings,
+            data,
+            threads,
+            options,
+            collect,
+            keep_pairs,
+            |right, visit| {
+                let keys = &right_keys[right * rules.len()..][..rules.len()];
+                index.for_each_in_rule(k, keys, data.below(right), visit);
+            },
+        );
+        let pairs: u64 = session.counts.values().sum();
+        union.absorb_union(session.union_counts, session.union_pairs);
+        // Sorted, so that float sums (and so the model) do not depend on hash order.
+        let mut patterns: Vec<(u64, u64)> = session.counts.into_iter().collect();
+        patterns.sort_unstable();
         let trainable = settings.trainable_in(rule);
         let EmOutcome {
             m,
@@ -186,6 +296,25 @@ pub fn train(
             converged,
         });
     }
+    if !same_rules && need_union {
+        // Separate training rules: the prediction pairs are a pass of their own.
+        let index = BlockIndex::build(&settings.blocking, data.left());
+        let right_keys = keys_of_all(&index, data.right(), threads);
+        let rules = settings.blocking.len();
+        let all = pass(
+            settings,
+            data,
+            threads,
+            options,
+            true,
+            keep_pairs,
+            |right, visit| {
+                let keys = &right_keys[right * rules..][..rules];
+                index.for_each_candidate(keys, data.below(right), |l| visit(l, true));
+            },
+        );
+        union.absorb_union(all.union_counts, all.union_pairs);
+    }
     let m: Vec<Vec<f64>> = m_sum
         .into_iter()
         .zip(&m_sessions)
@@ -217,8 +346,8 @@ pub fn train(
         })
         .collect();
 
-    // 3. The prior.
-    let mut blocked_pairs = 0;
+    // 3. The prior, from the prediction pairs' patterns.
+    let blocked_pairs: u64 = union.union_counts.values().sum();
     let prior = match settings.training.prior {
         Some(prior) => prior,
         None => {
@@ -226,13 +355,8 @@ pub fn train(
                 .iter()
                 .map(|p| p.levels.iter().map(|l| (l.m / l.u).log2()).collect())
                 .collect();
-            let index = BlockIndex::build(&settings.blocking, data.left());
-            let patterns = pattern_counts(settings, data, threads, options, |right, visit| {
-                let keys = index.keys_of(&data.right()[right]);
-                index.for_each_candidate(&keys, data.below(right), visit);
-            });
-            blocked_pairs = patterns.values().sum();
-            let patterns: Vec<(u64, u64)> = patterns.into_iter().collect();
+            let mut patterns: Vec<(u64, u64)> = union.union_counts.into_iter().collect();
+            patterns.sort_unstable();
             em::estimate_prior(&patterns, &weights, data.total_pairs())
         }
     };
@@ -249,45 +373,96 @@ pub fn train(
         blocked_pairs,
         prior,
     };
-    (model, report)
+    (model, report, keep_pairs.then_some(union.union_pairs))
 }
 
-/// Whether any pair had a non-null level for comparison `c`.
-fn observed(patterns: &[(u64, u64)], c: usize) -> bool {
-    patterns.iter().any(|&(p, _)| level(p, c) != NULL_LEVEL)
+/// Every record's key under every rule of `index`, flattened (record-major).
+fn keys_of_all(index: &BlockIndex, records: &[PreparedRecord], threads: usize) -> Vec<u64> {
+    map_chunks(records.len(), threads, |range| {
+        range
+            .flat_map(|r| index.keys_of(&records[r]))
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
-/// Runs `candidates` for every right record in parallel and counts the patterns of the pairs.
-fn pattern_counts(
+/// What one pass over candidate pairs gathers.
+#[derive(Default)]
+struct Pass {
+    /// Patterns of every pair visited (an EM session's data).
+    counts: PatternCounts,
+    /// Patterns of pairs new to the union of prediction rules.
+    union_counts: PatternCounts,
+    /// Those pairs themselves, when kept for prediction.
+    union_pairs: Vec<PairPattern>,
+}
+
+impl Pass {
+    fn absorb_union(&mut self, counts: PatternCounts, pairs: Vec<PairPattern>) {
+        em::merge(&mut self.union_counts, counts);
+        if self.union_pairs.is_empty() {
+            self.union_pairs = pairs;
+        } else {
+            self.union_pairs.extend(pairs);
+        }
+    }
+}
+
+/// Runs `candidates` for every right record in parallel; the visitor's flag says whether the
+/// pair belongs to the prediction union (gathered when `union`, and kept when `keep`).
+fn pass(
     settings: &Settings,
     data: Dataset<'_>,
     threads: usize,
     options: &RunOptions<'_>,
-    candidates: impl Fn(usize, &mut dyn FnMut(u32)) + Sync,
-) -> PatternCounts {
+    union: bool,
+    keep: bool,
+    candidates: impl Fn(usize, &mut dyn FnMut(u32, bool)) + Sync,
+) -> Pass {
     let comparisons = &settings.comparisons;
     let parts = map_chunks(data.right().len(), threads, |range| {
-        let mut counts = PatternCounts::new();
+        let mut part = Pass::default();
         let len = range.len();
         for right in range {
             let r = &data.right()[right];
-            candidates(right, &mut |left| {
+            candidates(right, &mut |left, first| {
                 let l = &data.left()[left as usize];
                 let mut pattern = 0u64;
                 for (c, comparison) in comparisons.iter().enumerate() {
                     pattern |= u64::from(comparison.compare(l.value(c), r.value(c))) << (4 * c);
                 }
-                *counts.entry(pattern).or_default() += 1;
+                *part.counts.entry(pattern).or_default() += 1;
+                if union && first {
+                    *part.union_counts.entry(pattern).or_default() += 1;
+                    if keep {
+                        part.union_pairs.push(PairPattern {
+                            left,
+                            right: right as u32,
+                            pattern,
+                        });
+                    }
+                }
             });
         }
         options.tick(len);
-        counts
+        part
     });
-    let mut total = PatternCounts::new();
+    let mut total = Pass::default();
+    let size: usize = parts.iter().map(|p| p.union_pairs.len()).sum();
+    total.union_pairs.reserve_exact(size);
     for part in parts {
-        em::merge(&mut total, part);
+        em::merge(&mut total.counts, part.counts);
+        em::merge(&mut total.union_counts, part.union_counts);
+        total.union_pairs.extend(part.union_pairs);
     }
     total
+}
+
+/// Whether any pair had a non-null level for comparison `c`.
+fn observed(patterns: &[(u64, u64)], c: usize) -> bool {
+    patterns.iter().any(|&(p, _)| level(p, c) != NULL_LEVEL)
 }
 
 /// u[c][level] from random pairs (every pair when there are fewer than the sample size).

@@ -151,3 +151,26 @@ fn febrl4_link() {
     assert_eq!(m.confusion.true_pairs, 5000);
     assert_floors(&m, 0.99, 0.99, 0.99);
 }
+
+/// `link` (which compares each pair once) must give what `train` then `predict` give.
+#[test]
+fn link_in_one_pass_equals_train_then_predict() {
+    let settings = febrl_settings();
+    let (records, _) = load("febrl2", &settings);
+    let data = Dataset::Dedupe(&records);
+    let options = RunOptions::default();
+    let (model, _) = train(&settings, data, &options);
+    let separate = predict(&model, data, 0.5, None, &options);
+    let (linked_model, _, together) =
+        checkpoint_linkage::link(&settings, data, 0.5, None, &options);
+    assert!(
+        model == linked_model,
+        "the two paths trained different models"
+    );
+    assert_eq!(separate.compared, together.compared);
+    assert_eq!(separate.pairs.len(), together.pairs.len());
+    for (a, b) in separate.pairs.iter().zip(&together.pairs) {
+        assert_eq!((a.left, a.right, a.pattern), (b.left, b.right, b.pattern));
+        assert!((a.match_weight - b.match_weight).abs() < 1e-9);
+    }
+}
