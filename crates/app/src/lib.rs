@@ -19,12 +19,20 @@
 //! they call these methods, so permission checks and audit cannot be skipped.
 
 pub mod actor;
+pub mod appointments;
+pub mod assignment;
 pub mod auth;
+mod case_notes;
 pub mod case_ops;
 pub mod clock;
+pub mod closure;
+pub mod contracts;
 pub mod error;
+pub mod needs;
 pub mod permissions;
 pub mod policies;
+pub mod provider_referrals;
+pub mod reviews;
 
 pub use actor::{Actor, Role};
 pub use auth::{Account, NewAccount, PasswordCost, Session};

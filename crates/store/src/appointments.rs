@@ -113,3 +113,14 @@ pub async fn for_case(tx: &mut Tx, case_id: Uuid) -> Result<Vec<AppointmentRow>,
             .await?
     }))
 }
+
+pub async fn get(tx: &mut Tx, id: Uuid) -> Result<AppointmentRow, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM appointments WHERE id = $1");
+    on_tx!(tx, |conn| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_one(conn)
+            .await
+            .map_err(not_found(Entity::Appointment))
+    })
+}

@@ -486,3 +486,64 @@ async fn insert_event(
         }
     }
 }
+
+/// A change of navigator with the reason and anything else the event should keep (an
+/// override of the caseload limit, the handover it was part of).
+#[derive(Debug, Clone)]
+pub struct Reassignment<'a> {
+    pub navigator_id: Option<Uuid>,
+    pub team: Option<&'a str>,
+    pub actor_id: Option<Uuid>,
+    pub reason: Option<&'a str>,
+    /// Extra event data, merged beside `navigator_id` and `team` (must be a JSON object).
+    pub details: serde_json::Value,
+}
+
+/// Like [`assign`], but the `assigned` event also keeps a reason and extra details.
+pub async fn reassign(
+    tx: &mut Tx,
+    case_id: Uuid,
+    expected_version: i64,
+    change_to: &Reassignment<'_>,
+) -> Result<(CaseRow, CaseEventRow), StoreError> {
+    let mut payload = serde_json::json!({
+        "navigator_id": change_to.navigator_id,
+        "team": change_to.team,
+    });
+    if let (Some(into), serde_json::Value::Object(extra)) =
+        (payload.as_object_mut(), &change_to.details)
+    {
+        for (key, value) in extra {
+            into.insert(key.clone(), value.clone());
+        }
+    }
+    let mut event = NewCaseEvent::new(change_to.actor_id, "assigned");
+    event.reason = change_to.reason;
+    event.payload = payload;
+    let update = CaseUpdate::Assignment {
+        navigator_id: change_to.navigator_id,
+        team: change_to.team,
+    };
+    change(tx, case_id, expected_version, &update, &event).await
+}
+
+/// Cases in any of `states`, oldest first (caseload counts, team work lists).
+pub async fn in_states(tx: &mut Tx, states: &[CaseState]) -> Result<Vec<CaseRow>, StoreError> {
+    if states.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (1..=states.len())
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM cases WHERE state IN ({placeholders}) ORDER BY opened_at, id"
+    );
+    Ok(on_tx!(tx, |conn| {
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for state in states {
+            query = query.bind(state.as_str());
+        }
+        query.fetch_all(conn).await?
+    }))
+}

@@ -193,3 +193,46 @@ pub async fn set_condition_status(
             .map_err(not_found(Entity::Condition))
     })
 }
+
+pub async fn get(tx: &mut Tx, id: Uuid) -> Result<ContractRow, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM contracts WHERE id = $1");
+    on_tx!(tx, |conn| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_one(conn)
+            .await
+            .map_err(not_found(Entity::Contract))
+    })
+}
+
+/// Records the day the participant signed this version. A version is signed once: signing it
+/// again (or a missing id) is `NotFound`, so a signature is never silently replaced.
+pub async fn mark_signed(
+    tx: &mut Tx,
+    contract_id: Uuid,
+    signed_on: CivilDate,
+) -> Result<ContractRow, StoreError> {
+    let sql = format!(
+        "UPDATE contracts SET signed_on = $2 WHERE id = $1 AND signed_on IS NULL \
+         RETURNING {COLUMNS}"
+    );
+    on_tx!(tx, |conn| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(contract_id)
+            .bind(signed_on)
+            .fetch_one(conn)
+            .await
+            .map_err(not_found(Entity::Contract))
+    })
+}
+
+pub async fn condition(tx: &mut Tx, id: Uuid) -> Result<ConditionRow, StoreError> {
+    let sql = format!("SELECT {CONDITION_COLUMNS} FROM contract_conditions WHERE id = $1");
+    on_tx!(tx, |conn| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_one(conn)
+            .await
+            .map_err(not_found(Entity::Condition))
+    })
+}

@@ -99,3 +99,14 @@ pub async fn for_case(tx: &mut Tx, case_id: Uuid) -> Result<Vec<ProviderReferral
             .await?
     }))
 }
+
+pub async fn get(tx: &mut Tx, id: Uuid) -> Result<ProviderReferralRow, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM provider_referrals WHERE id = $1");
+    on_tx!(tx, |conn| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_one(conn)
+            .await
+            .map_err(not_found(Entity::ProviderReferral))
+    })
+}
