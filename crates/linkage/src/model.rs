@@ -6,7 +6,7 @@
 //! Scores are match weights in bits: `log2(λ/(1−λ)) + Σ log2(m/u)` (+ term-frequency
 //! adjustments), and the match probability is `2^w / (1 + 2^w)`.
 
-use crate::compare::NULL_LEVEL;
+use crate::compare::{NULL_LEVEL, Value};
 use crate::em::pack;
 use crate::explain::{Explanation, FieldContribution};
 use crate::record::PreparedRecord;
@@ -198,10 +198,15 @@ impl Model {
     /// The pair's match weight (prior included) and its pattern. `tf` comes from
     /// [`Model::tf_adjustments`] of either record.
     pub fn weigh(&self, a: &PreparedRecord, b: &PreparedRecord, tf: &[f64]) -> (f64, u64) {
+        self.weigh_values(a.values(), b.values(), tf)
+    }
+
+    /// [`Model::weigh`] on bare value slices (one value per comparison).
+    pub fn weigh_values(&self, a: &[Value], b: &[Value], tf: &[f64]) -> (f64, u64) {
         let mut weight = self.prior_weight;
         let mut pattern = 0u64;
         for (c, comparison) in self.data.settings.comparisons.iter().enumerate() {
-            let level = comparison.compare(a.value(c), b.value(c));
+            let level = comparison.compare(&a[c], &b[c]);
             pattern |= u64::from(level) << (4 * c);
             weight += self.level_weight(c, level);
             if tf[c] != 0.0 && comparison.is_exact_level(level) {

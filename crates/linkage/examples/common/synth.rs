@@ -559,6 +559,7 @@ pub fn people(rng: &mut Rng, n: usize) -> Vec<Person> {
                 p.given = prev.given.clone();
                 p.surname = prev.surname.clone();
                 p.year = prev.year;
+                p.day = p.day.min(days_in(p.year, p.month)); // no 29 February in 1962
             }
         }
         out.push(p);
