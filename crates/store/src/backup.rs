@@ -274,6 +274,47 @@ pub const TABLES: &[TableSpec] = &[
         ],
         order_by: "id",
     },
+    // 0002_custody
+    TableSpec {
+        name: "screening_advice",
+        columns: &[
+            ("id", K::Uuid),
+            ("case_id", K::Uuid),
+            ("referral_id", K::Uuid),
+            ("policy_id", K::Text),
+            ("policy_version", K::Text),
+            ("policy_hash", K::Text),
+            ("advised_outcome", K::Text),
+            ("evaluation_json", K::Text),
+            ("created_by", K::Uuid),
+            ("created_at", K::Instant),
+        ],
+        order_by: "id",
+    },
+    TableSpec {
+        name: "override_countersignatures",
+        columns: &[
+            ("decision_id", K::Uuid),
+            ("countersigned_by", K::Uuid),
+            ("agreed", K::Bool),
+            ("note", K::Text),
+            ("countersigned_at", K::Instant),
+        ],
+        order_by: "decision_id",
+    },
+    TableSpec {
+        name: "trials",
+        columns: &[
+            ("trial_id", K::Text),
+            ("scheme_id", K::Text),
+            ("seed", K::Text),
+            ("settings_json", K::Text),
+            ("allocations", K::Int),
+            ("set_up_by", K::Uuid),
+            ("set_up_at", K::Instant),
+        ],
+        order_by: "trial_id",
+    },
     TableSpec {
         name: "audit_log",
         columns: &[

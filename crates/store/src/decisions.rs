@@ -122,3 +122,24 @@ pub async fn for_referral(tx: &mut Tx, referral_id: Uuid) -> Result<Vec<Decision
             .await?
     }))
 }
+
+/// Every decision on a case, oldest first: decisions are made over the case's advice rows
+/// (see [`crate::screening`]), each with its own referral snapshot.
+pub async fn for_case(tx: &mut Tx, case_id: Uuid) -> Result<Vec<DecisionRow>, StoreError> {
+    let columns = COLUMNS
+        .split(", ")
+        .map(|c| format!("d.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {columns} FROM decisions d \
+         JOIN screening_advice a ON a.referral_id = d.referral_id \
+         WHERE a.case_id = $1 ORDER BY d.decided_at, d.id"
+    );
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(case_id)
+            .fetch_all(conn)
+            .await?
+    }))
+}

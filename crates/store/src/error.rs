@@ -140,6 +140,12 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str, Entity)] = &[
         Entity::TrialAllocation,
     ),
     (
+        "trial_allocations_slot",
+        "trial_allocations.trial_id, trial_allocations.stratum, \
+         trial_allocations.block_number, trial_allocations.position_in_block",
+        Entity::TrialAllocation,
+    ),
+    (
         "case_events_case_id_sequence_key",
         "case_events.case_id, case_events.sequence",
         Entity::CaseEvent,

@@ -7,7 +7,8 @@
 //! - One module per aggregate, each a set of `async fn(&mut Tx, …)` returning typed rows:
 //!   [`people`], [`referrals`], [`decisions`], [`cases`] (with the case event log and case
 //!   references), [`contracts`] (with conditions), [`appointments`], [`provider_referrals`],
-//!   [`needs`], [`trials`], [`users`] (with sessions).
+//!   [`needs`], [`trials`], [`users`] (with sessions), [`screening`] (the policy's advice on a
+//!   case and countersignatures of overrides).
 //! - [`audit`]: the hash-chained DPA 2018 s.62 log; [`backup`]: online backups and the portable
 //!   dump that restores into either backend.
 //! - [`error`]: [`StoreError`], with constraint violations mapped to named variants.
@@ -40,6 +41,7 @@ pub mod needs;
 pub mod people;
 pub mod provider_referrals;
 pub mod referrals;
+pub mod screening;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;

@@ -127,3 +127,128 @@ pub async fn find_by_pnc_id(tx: &mut Tx, pnc_id: &str) -> Result<Vec<PersonRow>,
             .await?
     }))
 }
+
+/// A value bound into a query built from optional parts.
+#[derive(Debug, Clone)]
+enum Param {
+    Text(String),
+    Date(CivilDate),
+}
+
+/// Appends `$n` for `param` to `params` and returns the placeholder.
+fn placeholder(params: &mut Vec<Param>, param: Param) -> String {
+    params.push(param);
+    format!("${}", params.len())
+}
+
+/// `lower(family_name)` in `[prefix, prefix with its last character bumped)`: a range the
+/// `people_family_name_lower` index answers on both backends (a `LIKE` would not use it on
+/// PostgreSQL under a non-C collation).
+fn family_prefix_clause(params: &mut Vec<Param>, prefix: &str) -> Option<String> {
+    let mut upper: Vec<char> = prefix.chars().collect();
+    let last = upper.pop()?;
+    upper.push(char::from_u32(u32::from(last) + 1)?);
+    let low = placeholder(params, Param::Text(prefix.to_owned()));
+    let high = placeholder(params, Param::Text(upper.into_iter().collect()));
+    Some(format!(
+        "(lower(family_name) >= {low} AND lower(family_name) < {high})"
+    ))
+}
+
+async fn fetch_where(
+    tx: &mut Tx,
+    condition: &str,
+    params: &[Param],
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<PersonRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM people WHERE {condition} \
+         ORDER BY family_name, given_name, id LIMIT {limit} OFFSET {offset}"
+    );
+    Ok(on_tx!(tx, |conn| {
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for param in params {
+            query = match param {
+                Param::Text(text) => query.bind(text.clone()),
+                Param::Date(date) => query.bind(*date),
+            };
+        }
+        query.fetch_all(conn).await?
+    }))
+}
+
+/// Candidates for a likely-duplicate check: anyone born on one of `dates`, or with this PNC
+/// id, or whose lower-cased family name starts with one of `family_prefixes`. Every branch is
+/// answered by an index, so the cost follows the number of candidates, not of people; the
+/// caller scores them. At most `limit` rows.
+pub async fn likely_candidates(
+    tx: &mut Tx,
+    dates: &[jiff::civil::Date],
+    pnc_id: Option<&str>,
+    family_prefixes: &[String],
+    limit: i64,
+) -> Result<Vec<PersonRow>, StoreError> {
+    let mut params = Vec::new();
+    let mut branches = Vec::new();
+    if !dates.is_empty() {
+        let list: Vec<String> = dates
+            .iter()
+            .map(|d| placeholder(&mut params, Param::Date(CivilDate(*d))))
+            .collect();
+        branches.push(format!("date_of_birth IN ({})", list.join(", ")));
+    }
+    if let Some(pnc_id) = pnc_id {
+        let p = placeholder(&mut params, Param::Text(pnc_id.to_owned()));
+        branches.push(format!("pnc_id = {p}"));
+    }
+    for prefix in family_prefixes {
+        branches.extend(family_prefix_clause(&mut params, prefix));
+    }
+    if branches.is_empty() {
+        return Ok(Vec::new());
+    }
+    fetch_where(tx, &branches.join(" OR "), &params, limit, 0).await
+}
+
+/// What a people search asks for; the parts given are all required to match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonSearch {
+    /// Lower-case start of the family name.
+    pub family_prefix: Option<String>,
+    /// Lower-case start of the given name.
+    pub given_prefix: Option<String>,
+    pub pnc_id: Option<String>,
+    pub date_of_birth: Option<jiff::civil::Date>,
+}
+
+/// People matching `search`, by family then given name, `limit` from `offset`. Callers strip
+/// `%` and `_` from prefixes. An empty search finds nobody.
+pub async fn search(
+    tx: &mut Tx,
+    search: &PersonSearch,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<PersonRow>, StoreError> {
+    let mut params = Vec::new();
+    let mut parts = Vec::new();
+    if let Some(prefix) = &search.family_prefix {
+        parts.extend(family_prefix_clause(&mut params, prefix));
+    }
+    if let Some(prefix) = &search.given_prefix {
+        let p = placeholder(&mut params, Param::Text(format!("{prefix}%")));
+        parts.push(format!("lower(given_name) LIKE {p}"));
+    }
+    if let Some(pnc_id) = &search.pnc_id {
+        let p = placeholder(&mut params, Param::Text(pnc_id.clone()));
+        parts.push(format!("pnc_id = {p}"));
+    }
+    if let Some(date) = search.date_of_birth {
+        let p = placeholder(&mut params, Param::Date(CivilDate(date)));
+        parts.push(format!("date_of_birth = {p}"));
+    }
+    if parts.is_empty() {
+        return Ok(Vec::new());
+    }
+    fetch_where(tx, &parts.join(" AND "), &params, limit, offset).await
+}

@@ -99,7 +99,7 @@ pub async fn populate(tx: &mut Tx) {
     )
     .await
     .expect("referral");
-    decisions::insert(
+    let decision = decisions::insert(
         tx,
         &NewDecision {
             referral_id: referral.id,
@@ -126,6 +126,36 @@ pub async fn populate(tx: &mut Tx) {
     new.key_dates.offence_date = Some(CivilDate(date(2026, 1, 31)));
     new.key_dates.prosecution_deadline = Some(CivilDate(date(2026, 7, 30)));
     let (case, _) = cases::create(tx, &new).await.expect("case");
+    checkpoint_store::screening::insert_advice(
+        tx,
+        &checkpoint_store::screening::NewAdvice {
+            case_id: case.id,
+            referral_id: referral.id,
+            policy_id: "durham-checkpoint-2017",
+            policy_version: "2017.1",
+            policy_hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            advised_outcome: "ineligible",
+            evaluation: &json!({ "criteria": [{ "id": "age", "verdict": "met" }] }),
+            created_by: Some(sergeant.id),
+        },
+    )
+    .await
+    .expect("advice");
+    checkpoint_store::screening::countersign(tx, decision.id, navigator.id, true, Some("Agreed"))
+        .await
+        .expect("countersignature");
+    trials::set_up(
+        tx,
+        &trials::NewTrial {
+            trial_id: "checkpoint-rct",
+            scheme_id: "durham-checkpoint",
+            seed: "2026",
+            settings: &json!({ "allocation_ratio": [1, 1], "block_sizes": [4, 6] }),
+            set_up_by: Some(sergeant.id),
+        },
+    )
+    .await
+    .expect("trial set-up");
     let mut screen = NewCaseEvent::new(Some(sergeant.id), "screen");
     screen.to_state = Some(CaseState::Eligible);
     screen.policy_version = Some("2017.1");
