@@ -1,0 +1,3 @@
+//! checkpoint-synth integration tests: one binary (see ARCHITECTURE.md, "Testing").
+
+mod determinism;
