@@ -3,6 +3,8 @@
 
 mod database;
 mod policy_cmd;
+mod serve_cmd;
+mod user_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,6 +24,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the JSON API (and OpenAPI document at /api/openapi.json); migrates first.
+    ///
+    /// Example: checkpoint --database sqlite://checkpoint.db serve --bind 127.0.0.1:8080
+    Serve(serve_cmd::ServeArgs),
+    /// Accounts: add, list, disable, enable.
+    #[command(subcommand)]
+    User(user_cmd::UserCommand),
     /// Eligibility policies: validate, run golden cases, decide a referral.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
@@ -45,6 +54,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => block_on(serve_cmd::run(args, &cli.database.url)),
+        Command::User(command) => block_on(user_cmd::run(command, &cli.database.url)),
         Command::Policy(command) => policy_cmd::run(command),
         Command::Migrate => block_on(database::migrate(&cli.database.url)),
         Command::Audit(command) => block_on(database::audit(command, &cli.database.url)),

@@ -1,0 +1,99 @@
+//! `checkpoint serve`: migrate the database, load the policies, serve the web API until
+//! SIGINT or SIGTERM, then finish the requests in flight.
+
+use anyhow::Context;
+use checkpoint_app::{App, Clock, PolicyRegistry, Settings};
+use checkpoint_store::Db;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on. Checkpoint speaks plain HTTP: put a TLS-terminating
+    /// reverse proxy in front of it for anything beyond this machine.
+    #[arg(long, env = "CHECKPOINT_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Load every `*.toml` policy in this directory instead of the policies shipped in the
+    /// binary.
+    #[arg(long, env = "CHECKPOINT_POLICIES", value_name = "DIR")]
+    pub policies: Option<PathBuf>,
+    /// Mark the session cookie `Secure`. Set this when browsers reach Checkpoint over HTTPS.
+    #[arg(long, env = "CHECKPOINT_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+/// Logs go to standard error as text; `RUST_LOG` filters them (default `info`). Nothing
+/// personal is logged: requests are logged by route template, not by URI.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn load_policies(dir: Option<&std::path::Path>) -> anyhow::Result<PolicyRegistry> {
+    match dir {
+        Some(dir) => PolicyRegistry::load_dir(dir)
+            .with_context(|| format!("cannot load the policies in {}", dir.display())),
+        None => PolicyRegistry::shipped().context("the shipped policies do not load"),
+    }
+}
+
+pub async fn run(args: ServeArgs, database_url: &str) -> anyhow::Result<()> {
+    init_tracing();
+    // The URL may hold a password: report the backend, never the URL.
+    let db = Db::connect(database_url)
+        .await
+        .context("cannot open the database")?;
+    db.migrate().await.context("migration failed")?;
+    tracing::info!(
+        backend = db.backend().as_str(),
+        schema_version = db.schema_version(),
+        "database ready"
+    );
+    let policies = load_policies(args.policies.as_deref())?;
+    tracing::info!(versions = policies.all().len(), "policies loaded");
+    let app = App::new(db.clone(), policies, Clock::System, Settings::default());
+    let router = checkpoint_web::router(
+        app,
+        checkpoint_web::WebConfig {
+            secure_cookies: args.secure_cookies,
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    checkpoint_web::serve(listener, router, shutdown_signal())
+        .await
+        .context("server failed")?;
+    tracing::info!("stopped");
+    db.close().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM (what service managers send).
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,9 @@
+//! One integration-test binary for the web crate: the real server on 127.0.0.1:0 over a fresh
+//! database on each backend (SQLite always, PostgreSQL when `TEST_DATABASE_URL` is set), driven
+//! by a plain HTTP client.
+
+mod admin;
+mod auth;
+mod errors;
+mod helpers;
+mod openapi;
