@@ -373,23 +373,24 @@ impl App {
         }
         let limit = self.settings().caseload_limit;
         let mut loads = open_caseloads(&mut tx).await?;
+        let room: usize = receivers
+            .iter()
+            .map(|r| usize::from(limit).saturating_sub(load_of(&loads, r.id)))
+            .sum();
+        if moving.len() > room && over_limit.is_none() {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "to",
+                format!(
+                    "{} open cases to move but room for only {room} within the caseload limit \
+                     ({limit}); add navigators or override with a reason",
+                    moving.len()
+                ),
+            )]));
+        }
         let mut plan = Vec::with_capacity(moving.len());
         for case in &moving {
-            let Some(receiver) = least_loaded(&receivers, &loads, limit, over_limit.is_some())
-            else {
-                let room: usize = receivers
-                    .iter()
-                    .map(|r| usize::from(limit).saturating_sub(load_of(&loads, r.id)))
-                    .sum();
-                return Err(AppError::Invalid(vec![FieldError::new(
-                    "to",
-                    format!(
-                        "{} open cases to move but room for only {room} within the caseload \
-                         limit ({limit}); add navigators or override with a reason",
-                        moving.len()
-                    ),
-                )]));
-            };
+            let receiver = least_loaded(&receivers, &loads, limit, over_limit.is_some())
+                .ok_or_else(|| AppError::Internal("handover planning ran out of room".into()))?;
             *loads.entry(receiver.id).or_insert(0) += 1;
             plan.push((case, receiver.clone()));
         }

@@ -39,6 +39,7 @@ pub mod referrals;
 pub mod reviews;
 pub mod screening;
 pub mod trial;
+pub mod worklists;
 
 pub use actor::{Actor, Role};
 pub use auth::{Account, NewAccount, PasswordCost, Session};

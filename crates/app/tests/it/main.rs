@@ -3,3 +3,8 @@
 
 mod accounts;
 mod helpers;
+mod lifecycle_story;
+mod navigation_fixtures;
+mod navigator;
+mod permission_matrix;
+mod supervisor;
