@@ -4,12 +4,14 @@
 //! Each case is "watched" the same way for both lists ([`CaseWatch`]): conditions overdue or due
 //! within a week, missed and unrecorded appointments, days left on the contract, deadline risk,
 //! and days since the last contact (an attended appointment or a recorded `contact` event).
+//! The supervisor's queue also carries the screening overrides awaiting countersignature.
 
 use crate::assignment::{NavigatorLoad, open_caseloads, open_states};
 use crate::contracts::{ConditionView, DeadlineStatus, condition_view};
 use crate::error::AppError;
 use crate::permissions::{Action, authorise};
 use crate::reviews::ReviewTrigger;
+use crate::screening::OverrideAwaiting;
 use crate::{Actor, App, FieldError, Role};
 use checkpoint_domain::deadline::{add_days, days_between};
 use checkpoint_domain::lifecycle::CaseState;
@@ -106,6 +108,8 @@ pub struct SupervisorQueue {
     pub caseload_balance: Vec<NavigatorLoad>,
     pub deadline_risks: Vec<CaseWatch>,
     pub contact_gaps: Vec<CaseWatch>,
+    /// Screening overrides no supervisor has countersigned yet, oldest first.
+    pub overrides_awaiting_countersignature: Vec<OverrideAwaiting>,
 }
 
 /// The London date of an instant.
@@ -347,13 +351,14 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        // Hook: overrides awaiting countersignature come from the custody-side screening module
-        // once it lands (`App::overrides_awaiting_countersignature`); see the report.
+        // The screening module keeps its own queue (and audits its own consultation).
+        let overrides = self.overrides_awaiting_countersignature(actor).await?;
         Ok(SupervisorQueue {
             reviews_awaiting_decision: reviews.into_iter().map(|(_, r)| r).collect(),
             caseload_balance,
             deadline_risks,
             contact_gaps,
+            overrides_awaiting_countersignature: overrides,
         })
     }
 }
