@@ -9,7 +9,6 @@
 
 use crate::case_ops::{CaseStep, check_version};
 use crate::case_view::CaseProgress;
-use crate::clock::london;
 use crate::error::AppError;
 use crate::permissions::{Action, authorise};
 use crate::screening::current_screening;
@@ -163,18 +162,18 @@ impl App {
                 admission,
                 signed_on,
             } => {
-                let opened = case.opened_at.get().to_zoned(london()).date();
-                if *signed_on > today || *signed_on < opened {
-                    return Err(AppError::invalid(
-                        "signed_on",
-                        format!("must be between {opened} (the referral) and {today} (today)"),
-                    ));
-                }
                 // Only a case that has been offered can consent; say so before anything else.
                 checkpoint_domain::lifecycle::next_state(case.state()?, Transition::Accept)?;
                 let current = current_screening(&mut tx, case.id)
                     .await?
                     .ok_or_else(|| AppError::Internal("case has no screening advice".into()))?;
+                let referred = current.evaluation.referral_date();
+                if *signed_on > today || *signed_on < referred {
+                    return Err(AppError::invalid(
+                        "signed_on",
+                        format!("must be between {referred} (the referral) and {today} (today)"),
+                    ));
+                }
                 let snapshot = referrals::get(&mut tx, current.advice.referral_id).await?;
                 let referral = Referral::from_json(&snapshot.input_json)
                     .map_err(|e| AppError::Internal(format!("stored referral: {e}")))?;

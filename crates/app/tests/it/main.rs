@@ -2,7 +2,10 @@
 //! file and, when `TEST_DATABASE_URL` is set, again on a fresh PostgreSQL database.
 
 mod accounts;
+mod case_view;
+mod custody;
 mod helpers;
+mod trial;
 mod lifecycle_story;
 mod navigation_fixtures;
 mod navigator;
