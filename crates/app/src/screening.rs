@@ -438,7 +438,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        Ok(CaseProgress::of(&updated)?)
+        CaseProgress::of(&updated)
     }
 
     /// Evaluates an updated referral for a case still being screened (referred or needs
