@@ -2,6 +2,7 @@
 //! adapter over the domain, store and application crates; see ARCHITECTURE.md.
 
 mod database;
+mod demo_cmd;
 mod policy_cmd;
 mod serve_cmd;
 mod user_cmd;
@@ -49,6 +50,9 @@ enum Command {
     ///
     /// Example: checkpoint --database sqlite://restored.db restore nightly.checkpoint-dump
     Restore(database::RestoreArgs),
+    /// Synthetic demo data: `checkpoint demo generate` (CSV files or this database).
+    #[command(subcommand)]
+    Demo(demo_cmd::DemoCommand),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Audit(command) => block_on(database::audit(command, &cli.database.url)),
         Command::Backup(args) => block_on(database::backup(args, &cli.database.url)),
         Command::Restore(args) => block_on(database::restore(args, &cli.database.url)),
+        Command::Demo(command) => block_on(demo_cmd::run(command, &cli.database.url)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -197,8 +197,9 @@ pub mod rates {
     /// Appointment attendance: attended / late / did not attend (HMPPS "Refer and monitor"
     /// categories, design.md §10; rates ours).
     pub const ATTENDANCE: [f64; 3] = [78.0, 9.0, 13.0];
-    /// Reason for a missed appointment: acceptable / unacceptable / logistical.
-    pub const MISSED_REASON: [f64; 3] = [45.0, 40.0, 15.0];
+    /// Reason for an unplanned missed appointment: acceptable / logistical. Unacceptable
+    /// absences open a review, so they come only from the review branches above.
+    pub const MISSED_REASON: [f64; 2] = [70.0, 30.0];
     /// A needs-information referral is completed and screened again within days; most then pass.
     pub const INFORMATION_THEN_ELIGIBLE: f64 = 0.8;
     /// Prevalence of a need on each pathway at assessment (ours; Durham's pathways, domain.md §1).

@@ -563,8 +563,9 @@ pub fn plan(facts: CaseFacts<'_>, branches: Branches) -> Trajectory {
         let scheduled = b.clock.after_minutes(rng.between(5, 60));
         let planned_at = at(planned_day, rng.between(9, 16) as i8, 0);
         b.push(scheduled, Step::ScheduleAppointment { number, planned_at });
-        let forced_miss =
-            fail_at.is_some_and(|k| number + 1 == k || number == k) || resume_at == Some(number);
+        // An unacceptable absence opens a non-compliance review at once (the application's
+        // rule), so they happen only where the plan has a review.
+        let forced_miss = fail_at == Some(number) || resume_at == Some(number);
         let (attendance, reason) = if forced_miss {
             (Attendance::DidNotAttend, Some(MissedReason::Unacceptable))
         } else {
@@ -580,7 +581,7 @@ pub fn plan(facts: CaseFacts<'_>, branches: Branches) -> Trajectory {
             },
         );
         if resume_at == Some(number) || fail_at == Some(number) {
-            let t = b.clock.after_days(&mut rng, 1, 1);
+            let t = b.clock.after_minutes(1);
             b.push(
                 t,
                 Step::OpenReview {
@@ -739,10 +740,10 @@ fn attendance(rng: &mut Rng) -> (Attendance, Option<MissedReason>) {
         0 => (Attendance::Attended, None),
         1 => (Attendance::Late, None),
         _ => {
-            // A one-off unacceptable miss is noted but does not by itself open a review.
+            // Unplanned misses have an acceptable or logistical reason: an unacceptable one
+            // would open a review, which only the planned branches do.
             let reason = match rng.weighted(&rates::MISSED_REASON) {
                 0 => MissedReason::Acceptable,
-                1 => MissedReason::Unacceptable,
                 _ => MissedReason::Logistical,
             };
             (Attendance::DidNotAttend, Some(reason))
@@ -807,7 +808,7 @@ fn choose_conditions(
         pathway: None,
     }];
     let mut by_severity: Vec<&Need> = needs.iter().collect();
-    by_severity.sort_by(|a, b| b.severity.cmp(&a.severity));
+    by_severity.sort_by_key(|n| std::cmp::Reverse(n.severity));
     for need in by_severity {
         if chosen.len() >= scheme.max_conditions().min(3) {
             break;
