@@ -41,6 +41,7 @@ pub mod needs;
 pub mod people;
 pub mod provider_referrals;
 pub mod referrals;
+pub mod reporting;
 pub mod screening;
 #[cfg(feature = "testing")]
 pub mod testing;

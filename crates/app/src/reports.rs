@@ -1,0 +1,964 @@
+//! Evaluation reports: the store's per-case facts become [`CaseRecord`]s, the evaluation crate
+//! builds the reports (every count through small-number suppression), and the consultation is
+//! logged as a DPA 2018 s.62 *combination* (personal data from several records combined into
+//! figures).
+//!
+//! Where each field of a record comes from:
+//!
+//! | field | source |
+//! |---|---|
+//! | funnel position | every state the case entered (`case_events.to_state`) |
+//! | referral month, age band | `cases.opened_at` (Europe/London date), `people.date_of_birth` |
+//! | ineligibility reason | the last `screen` event: `policy criteria not met`, or `override: CODE` |
+//! | decline reason | not published: it is free text typed at the desk and may identify someone |
+//! | outcome code | `outcome_code` on the `complete`, `refer_for_prosecution` or `expire_time_limit` event |
+//! | trial arm | `trial_allocations` |
+//! | index date | contract start (participants whose contract started); allocation date (controls); decline date (decliners) |
+//! | reoffences | arrests noted on the case: `open_review` events triggered by a new arrest and `arrest_noted` events (see [`REOFFENDING_SOURCE`]) |
+//! | resources | appointments attended × hours per appointment; current contract's conditions by type; one prosecution for prosecution referrals, controls and decliners (the usual process) |
+//!
+//! Settings ([`ReportConfig`]) are read from TOML by the CLI (`reports.example.toml` at the
+//! repository root documents every key) or taken from defaults: the suppression threshold and
+//! follow-up windows of the scheme's policy.
+
+use crate::actor::Actor;
+use crate::clock::london;
+use crate::error::AppError;
+use crate::permissions::{Action, authorise};
+use crate::App;
+use checkpoint_domain::lifecycle::{CaseState, TrialArm};
+use checkpoint_domain::offence::OffenceCategory;
+use checkpoint_domain::outcome::OutcomeCode;
+use checkpoint_domain::person::{EthnicGroup, Sex, age_in_years};
+use checkpoint_evaluation::cost::{ResourceUse, UnitCosts};
+use checkpoint_evaluation::records::{
+    AgeBand, CaseRecord, Ending, FunnelPosition, FunnelStage, Month, Reoffence,
+};
+use checkpoint_evaluation::render::csv as csv_render;
+use checkpoint_evaluation::report::costs::{CostReport, cost_report};
+use checkpoint_evaluation::report::disproportionality::{
+    DisproportionalityConfig, DisproportionalityReport, disproportionality_report,
+};
+use checkpoint_evaluation::report::followup::{FollowUpRules, Measure, Window};
+use checkpoint_evaluation::report::funnel::{FunnelReport, funnel_report};
+use checkpoint_evaluation::report::reoffending::{
+    Grouping, ReoffendingConfig, ReoffendingReport, reoffending_report,
+};
+use checkpoint_evaluation::report::trial::{TrialConfig, TrialReport, trial_report};
+use checkpoint_evaluation::report::{ReportSettings, Warning, WarningKind};
+use checkpoint_evaluation::stats::harm::HarmWeights;
+use checkpoint_evaluation::stats::rri::RriRules;
+use checkpoint_evaluation::suppression::{Count, SuppressionPolicy};
+use checkpoint_store::reporting::{self, CaseEventFacts, CaseFacts, CaseSelection, states_in};
+use checkpoint_store::{AuditAction, AuditEntry, Instant, Tx, audit};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// Where reoffending comes from until the linkage arrest feed lands; printed on every report.
+pub const REOFFENDING_SOURCE: &str = "Reoffending source: new arrests recorded on cases (non-compliance reviews opened by a new arrest, and `arrest_noted` events). These are re-arrests, not proven offences; they are recorded only while a contract runs, so controls and decliners have none recorded and comparisons between them and participants are not yet meaningful. The linkage arrest feed will replace this source.";
+
+/// One of the reports, or all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportName {
+    Funnel,
+    Reoffending,
+    Trial,
+    Disproportionality,
+    Cost,
+    All,
+}
+
+impl ReportName {
+    pub const ALL: [ReportName; 6] = [
+        ReportName::Funnel,
+        ReportName::Reoffending,
+        ReportName::Trial,
+        ReportName::Disproportionality,
+        ReportName::Cost,
+        ReportName::All,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportName::Funnel => "funnel",
+            ReportName::Reoffending => "reoffending",
+            ReportName::Trial => "trial",
+            ReportName::Disproportionality => "disproportionality",
+            ReportName::Cost => "cost",
+            ReportName::All => "all",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ReportName::Funnel => "Referral funnel",
+            ReportName::Reoffending => "Reoffending",
+            ReportName::Trial => "Randomised trial (intention to treat)",
+            ReportName::Disproportionality => "Disproportionality (relative rate index)",
+            ReportName::Cost => "Cost",
+            ReportName::All => "All reports",
+        }
+    }
+
+    fn includes(self, part: ReportName) -> bool {
+        self == ReportName::All || self == part
+    }
+}
+
+impl fmt::Display for ReportName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ReportName {
+    type Err = AppError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        ReportName::ALL
+            .into_iter()
+            .find(|r| r.as_str() == text)
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "report",
+                    format!(
+                        "`{text}` is not a report (expected funnel, reoffending, trial, disproportionality, cost or all)"
+                    ),
+                )
+            })
+    }
+}
+
+/// Which cases a report covers: a scheme, and referral dates `from..=to` (inclusive, London).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Date>,
+}
+
+impl ReportQuery {
+    /// The store's selection: opened at or after `from` 00:00 London, before `to + 1` 00:00.
+    pub fn selection(&self) -> Result<CaseSelection, AppError> {
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && from > to
+        {
+            return Err(AppError::invalid(
+                "from",
+                format!("{from} is after `to` ({to})"),
+            ));
+        }
+        let start_of = |day: Date| -> Result<Instant, AppError> {
+            day.to_zoned(london())
+                .map(|z| Instant::from(z.timestamp()))
+                .map_err(|e| AppError::invalid("date", e.to_string()))
+        };
+        Ok(CaseSelection {
+            scheme_id: self.scheme.clone(),
+            opened_from: self.from.map(start_of).transpose()?,
+            opened_before: self
+                .to
+                .map(|to| to.tomorrow().map_err(|e| AppError::invalid("to", e.to_string())))
+                .transpose()?
+                .map(start_of)
+                .transpose()?,
+        })
+    }
+
+    /// Words for the audit log and report headers.
+    pub fn describe(&self) -> String {
+        format!(
+            "scheme {}, referred {} to {}",
+            self.scheme.as_deref().unwrap_or("(all)"),
+            self.from.map_or_else(|| "(start)".to_owned(), |d| d.to_string()),
+            self.to.map_or_else(|| "(end)".to_owned(), |d| d.to_string()),
+        )
+    }
+}
+
+/// Report settings. Every field has a default; `Option`s default to the scheme's policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportConfig {
+    /// Counts below this are withheld. Default: the scheme policy's `suppression_threshold`
+    /// (the largest across schemes when the report covers several), else 10.
+    pub suppression_threshold: Option<u64>,
+    /// Withhold zeros too.
+    pub suppress_zeros: bool,
+    /// Groups smaller than this carry a minimum-n warning (the Justice Data Lab asks for 60).
+    pub minimum_group_size: u64,
+    pub reference: ReferenceGroups,
+    /// RRI "insufficient" below these counts (OJJDP practice).
+    pub rri_min_events: u64,
+    pub rri_min_base: u64,
+    /// `rearrest` (default: the only measure the current source supports) or `proven`.
+    pub measure: Measure,
+    /// Months allowed after a window for proof (MoJ: 6). Proven measure only.
+    pub proof_lag_months: u8,
+    /// Follow-up windows in months. Default: the scheme policy's `follow_up_months`.
+    pub follow_up_months: Option<Vec<u8>>,
+    /// Also report reoffending during the contract.
+    pub in_contract_window: bool,
+    pub survival_horizon_months: u8,
+    /// How the reoffending report groups people.
+    pub grouping: Grouping,
+    /// Crime Harm Index: days of custody per offence category (Sherman et al. 2016).
+    pub harm_days: BTreeMap<OffenceCategory, f64>,
+    /// Categories left out of harm as police-generated (default: drug possession).
+    pub harm_excluded: BTreeSet<OffenceCategory>,
+    pub harm_window_months: u8,
+    /// Trial: the primary window first.
+    pub trial_outcome_months: Vec<u8>,
+    pub trial_minimum_effect: f64,
+    pub costs: CostSettings,
+}
+
+/// Reference groups for the relative rate index.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReferenceGroups {
+    pub ethnic_group: EthnicGroup,
+    pub sex: Sex,
+    pub age_band: AgeBand,
+}
+
+impl Default for ReferenceGroups {
+    fn default() -> Self {
+        let d = DisproportionalityConfig::default();
+        ReferenceGroups {
+            ethnic_group: d.reference_ethnic_group,
+            sex: d.reference_sex,
+            age_band: d.reference_age_band,
+        }
+    }
+}
+
+/// Unit costs and the assumptions that turn records into resources. Every default is zero:
+/// the force must set its own figures (domain.md §10 marks published costs [UNVERIFIED]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CostSettings {
+    pub navigator_hour: f64,
+    /// Cost of one condition of each type (`alcohol_intervention`, `community_hours`, …).
+    pub interventions: BTreeMap<String, f64>,
+    pub prosecution: f64,
+    pub court_hearing: f64,
+    /// Navigator hours per attended appointment (no time sheet is kept).
+    pub navigator_hours_per_appointment: f64,
+    pub court_hearings_per_prosecution: u32,
+    /// The window reoffences are compared over.
+    pub window_months: u8,
+}
+
+impl Default for CostSettings {
+    fn default() -> Self {
+        CostSettings {
+            navigator_hour: 0.0,
+            interventions: BTreeMap::new(),
+            prosecution: 0.0,
+            court_hearing: 0.0,
+            navigator_hours_per_appointment: 1.0,
+            court_hearings_per_prosecution: 1,
+            window_months: 12,
+        }
+    }
+}
+
+impl CostSettings {
+    fn unit_costs(&self) -> UnitCosts {
+        UnitCosts {
+            navigator_hour: self.navigator_hour,
+            interventions: self.interventions.clone(),
+            prosecution: self.prosecution,
+            court_hearing: self.court_hearing,
+        }
+    }
+
+    fn all_zero(&self) -> bool {
+        self.navigator_hour == 0.0
+            && self.prosecution == 0.0
+            && self.court_hearing == 0.0
+            && self.interventions.values().all(|c| *c == 0.0)
+    }
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        let rri = RriRules::default();
+        let trial = TrialConfig::default();
+        ReportConfig {
+            suppression_threshold: None,
+            suppress_zeros: false,
+            minimum_group_size: ReportSettings::default().minimum_group_size,
+            reference: ReferenceGroups::default(),
+            rri_min_events: rri.min_events,
+            rri_min_base: rri.min_base,
+            measure: Measure::Rearrest,
+            proof_lag_months: FollowUpRules::default().proof_lag_months,
+            follow_up_months: None,
+            in_contract_window: true,
+            survival_horizon_months: 24,
+            grouping: Grouping::Ending,
+            harm_days: BTreeMap::new(),
+            harm_excluded: HarmWeights::default().excluded,
+            harm_window_months: 12,
+            trial_outcome_months: trial.outcome_windows,
+            trial_minimum_effect: trial.minimum_effect,
+            costs: CostSettings::default(),
+        }
+    }
+}
+
+/// The settings a report actually used, printed with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EffectiveSettings {
+    pub suppression: SuppressionPolicy,
+    pub minimum_group_size: u64,
+    pub measure: Measure,
+    pub proof_lag_months: u8,
+    pub follow_up_months: Vec<u8>,
+    pub reference: ReferenceGroups,
+    pub costs: CostSettings,
+}
+
+/// What a report request returns: the reports asked for, with their warnings and provenance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportBundle {
+    pub report: ReportName,
+    /// "Today" the follow-up windows were measured against.
+    pub today: Date,
+    pub query: ReportQuery,
+    pub settings: EffectiveSettings,
+    /// Cases in the selection (suppressed like any other count).
+    pub cases: Count,
+    pub sources: Vec<String>,
+    /// Warnings about the whole bundle (each report carries its own as well).
+    pub warnings: Vec<Warning>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funnel: Option<FunnelReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reoffending: Option<ReoffendingReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial: Option<TrialReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disproportionality: Option<DisproportionalityReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostReport>,
+}
+
+impl ReportBundle {
+    /// Every warning in the bundle, its own first, without repeats.
+    pub fn all_warnings(&self) -> Vec<&Warning> {
+        let mut seen = BTreeSet::new();
+        let reports = [
+            self.funnel.as_ref().map(|r| &r.warnings),
+            self.reoffending.as_ref().map(|r| &r.warnings),
+            self.trial.as_ref().map(|r| &r.warnings),
+            self.disproportionality.as_ref().map(|r| &r.warnings),
+            self.cost.as_ref().map(|r| &r.warnings),
+        ];
+        self.warnings
+            .iter()
+            .chain(reports.into_iter().flatten().flatten())
+            .filter(|w| seen.insert(w.message.clone()))
+            .collect()
+    }
+
+    /// CSV: one section per report (a `# title` line, the table, a blank line), then the
+    /// settings and every warning as `kind,message` rows, so a spreadsheet shows them too.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::new();
+        let mut section = |title: &str, body: String| {
+            out.push_str(&csv_line(&[format!("# {title}")]));
+            out.push_str(&body);
+            out.push_str("\r\n");
+        };
+        if let Some(r) = &self.funnel {
+            section(ReportName::Funnel.title(), csv_render::funnel_csv(r));
+        }
+        if let Some(r) = &self.reoffending {
+            section(ReportName::Reoffending.title(), csv_render::reoffending_csv(r));
+        }
+        if let Some(r) = &self.trial {
+            section(ReportName::Trial.title(), csv_render::trial_csv(r));
+        }
+        if let Some(r) = &self.disproportionality {
+            section(
+                ReportName::Disproportionality.title(),
+                csv_render::disproportionality_csv(r),
+            );
+        }
+        if let Some(r) = &self.cost {
+            section(ReportName::Cost.title(), cost_csv(r));
+        }
+        let mut about = csv_line(&["setting".to_owned(), "value".to_owned()]);
+        for (key, value) in self.describe_settings() {
+            about.push_str(&csv_line(&[key, value]));
+        }
+        section("Settings", about);
+        let mut warnings = csv_line(&["warning".to_owned(), "message".to_owned()]);
+        for source in &self.sources {
+            warnings.push_str(&csv_line(&["source".to_owned(), source.clone()]));
+        }
+        for w in self.all_warnings() {
+            warnings.push_str(&csv_line(&[warning_kind(w.kind).to_owned(), w.message.clone()]));
+        }
+        section("Warnings", warnings);
+        out
+    }
+
+    /// The settings as (name, value) pairs for printing.
+    pub fn describe_settings(&self) -> Vec<(String, String)> {
+        let s = &self.settings;
+        vec![
+            ("today".to_owned(), self.today.to_string()),
+            ("selection".to_owned(), self.query.describe()),
+            ("cases".to_owned(), self.cases.display()),
+            (
+                "suppression_threshold".to_owned(),
+                s.suppression.threshold.to_string(),
+            ),
+            (
+                "suppress_zeros".to_owned(),
+                s.suppression.suppress_zeros.to_string(),
+            ),
+            (
+                "minimum_group_size".to_owned(),
+                s.minimum_group_size.to_string(),
+            ),
+            ("measure".to_owned(), measure_name(s.measure).to_owned()),
+            ("proof_lag_months".to_owned(), s.proof_lag_months.to_string()),
+            (
+                "follow_up_months".to_owned(),
+                s.follow_up_months
+                    .iter()
+                    .map(u8::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        ]
+    }
+}
+
+pub fn measure_name(measure: Measure) -> &'static str {
+    match measure {
+        Measure::Proven => "proven",
+        Measure::Rearrest => "rearrest",
+    }
+}
+
+pub fn warning_kind(kind: WarningKind) -> &'static str {
+    match kind {
+        WarningKind::Suppressed => "suppressed",
+        WarningKind::MinimumN => "minimum_n",
+        WarningKind::FollowUpLag => "follow_up_lag",
+        WarningKind::FollowUpNotElapsed => "follow_up_not_elapsed",
+        WarningKind::NotEstimable => "not_estimable",
+    }
+}
+
+fn csv_line(fields: &[String]) -> String {
+    let mut line = fields
+        .iter()
+        .map(|f| {
+            if f.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", f.replace('"', "\"\""))
+            } else {
+                f.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push_str("\r\n");
+    line
+}
+
+/// The cost report as CSV: the figures (empty when withheld), then the arithmetic.
+pub fn cost_csv(report: &CostReport) -> String {
+    let money = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.2}"));
+    let mut out = csv_line(&["measure".to_owned(), "value".to_owned()]);
+    out.push_str(&csv_line(&["window".to_owned(), report.window.label()]));
+    let summary = report.summary.as_ref();
+    out.push_str(&csv_line(&[
+        "cost_per_participant".to_owned(),
+        money(summary.and_then(|s| s.cost_per_participant)),
+    ]));
+    out.push_str(&csv_line(&[
+        "cost_per_completion".to_owned(),
+        money(summary.and_then(|s| s.cost_per_completion)),
+    ]));
+    let avoided = summary.map(|s| match &s.per_reoffence_avoided {
+        checkpoint_evaluation::cost::PerReoffenceAvoided::Estimated { pounds, .. } => {
+            format!("{pounds:.2}")
+        }
+        checkpoint_evaluation::cost::PerReoffenceAvoided::CostSaving {
+            saving_per_person, ..
+        } => format!("cost-saving ({saving_per_person:.2} per person)"),
+        checkpoint_evaluation::cost::PerReoffenceAvoided::NotEstimable { reason } => {
+            format!("not estimable: {reason}")
+        }
+    });
+    out.push_str(&csv_line(&[
+        "cost_per_reoffence_avoided".to_owned(),
+        avoided.unwrap_or_default(),
+    ]));
+    for line in summary.map(|s| s.arithmetic.as_slice()).unwrap_or_default() {
+        out.push_str(&csv_line(&["arithmetic".to_owned(), line.clone()]));
+    }
+    out
+}
+
+/// The payload fields evaluation reads from events; anything else in the payload is ignored.
+#[derive(Debug, Default, Deserialize)]
+struct EventPayload {
+    #[serde(default)]
+    outcome: Option<String>,
+    #[serde(default)]
+    follows_advice: Option<bool>,
+    #[serde(default)]
+    override_code: Option<String>,
+    #[serde(default)]
+    outcome_code: Option<u8>,
+    #[serde(default)]
+    trigger: Option<TriggerPayload>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TriggerPayload {
+    kind: String,
+    #[serde(default)]
+    detail: Option<ArrestDetail>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ArrestDetail {
+    #[serde(default)]
+    date: Option<Date>,
+}
+
+/// What the events say about one case.
+#[derive(Debug, Default)]
+struct EventSummary {
+    ineligibility_reason: Option<String>,
+    declined_on: Option<Date>,
+    outcome_code: Option<OutcomeCode>,
+    arrests: BTreeSet<Date>,
+}
+
+fn summarise_events(events: &[CaseEventFacts]) -> HashMap<Uuid, EventSummary> {
+    let mut summaries: HashMap<Uuid, EventSummary> = HashMap::new();
+    for event in events {
+        let payload: EventPayload = serde_json::from_str(&event.payload_json).unwrap_or_default();
+        let summary = summaries.entry(event.case_id).or_default();
+        match event.kind.as_str() {
+            "screen" => {
+                summary.ineligibility_reason = (payload.outcome.as_deref() == Some("ineligible"))
+                    .then(|| match (payload.follows_advice, payload.override_code) {
+                        (Some(false), Some(code)) => format!("override: {code}"),
+                        _ => "policy criteria not met".to_owned(),
+                    });
+            }
+            "decline" => summary.declined_on = Some(london_date(event.occurred_at)),
+            "complete" | "refer_for_prosecution" | "expire_time_limit" => {
+                if let Some(code) = payload.outcome_code.and_then(|c| OutcomeCode::new(c).ok()) {
+                    summary.outcome_code = Some(code);
+                }
+            }
+            "open_review" | "arrest_noted" => {
+                if let Some(trigger) = payload.trigger
+                    && trigger.kind == "new_arrest"
+                    && let Some(date) = trigger.detail.and_then(|d| d.date)
+                {
+                    // The same arrest can be noted twice (the review, then the feed); a set
+                    // counts it once.
+                    summary.arrests.insert(date);
+                }
+            }
+            _ => {}
+        }
+    }
+    summaries
+}
+
+fn london_date(at: Instant) -> Date {
+    at.get().to_zoned(london()).date()
+}
+
+fn parse_code<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
+}
+
+/// Builds one [`CaseRecord`] from the store's facts (see the module table for sources).
+fn case_record(
+    facts: &CaseFacts,
+    events: Option<&EventSummary>,
+    interventions: BTreeMap<String, u32>,
+    costs: &CostSettings,
+) -> CaseRecord {
+    let states = states_in(facts.states_reached);
+    let reached = |s: CaseState| states.contains(&s);
+    let position = FunnelPosition::from_history(&states);
+    let referred_on = london_date(facts.opened_at);
+    let trial_arm = facts.trial_arm.as_deref().and_then(parse_code::<TrialArm>);
+    let declined_on = events.and_then(|e| e.declined_on);
+    let started = reached(CaseState::Active);
+    let index_date = if trial_arm == Some(TrialArm::Control) {
+        facts.allocated_at.map(london_date)
+    } else if started {
+        facts.contract_start.map(|d| d.get())
+    } else if position.ending == Some(Ending::Declined) {
+        declined_on
+    } else {
+        None
+    };
+    // Controls and decliners go through the usual process: a prosecution.
+    let prosecuted = reached(CaseState::ProsecutionReferred)
+        || trial_arm == Some(TrialArm::Control)
+        || position.ending == Some(Ending::Declined);
+    let prosecutions = u32::from(prosecuted);
+    let resources = ResourceUse {
+        navigator_hours: facts.appointments_attended as f64 * costs.navigator_hours_per_appointment,
+        interventions,
+        prosecutions,
+        court_hearings: prosecutions * costs.court_hearings_per_prosecution,
+    };
+    CaseRecord {
+        case_id: facts.case_id.to_string(),
+        scheme: facts.scheme_id.clone(),
+        referral_month: Month::of(referred_on),
+        position,
+        ineligibility_reason: events.and_then(|e| e.ineligibility_reason.clone()),
+        decline_reason: None,
+        outcome_code: events.and_then(|e| e.outcome_code),
+        ethnicity_self_defined: facts
+            .ethnicity_self_defined
+            .as_deref()
+            .and_then(parse_code),
+        ethnicity_officer_observed: facts
+            .ethnicity_officer_observed
+            .as_deref()
+            .and_then(parse_code),
+        sex: parse_code(&facts.sex).unwrap_or(Sex::NotKnown),
+        age_band: AgeBand::from_age(age_in_years(facts.date_of_birth.get(), referred_on)),
+        risk_band: None,
+        previous_convictions: None,
+        trial_arm,
+        index_date,
+        contract_end: if started {
+            facts.contract_end.map(|d| d.get())
+        } else {
+            None
+        },
+        reoffences: events
+            .map(|e| {
+                e.arrests
+                    .iter()
+                    .map(|&offence_date| Reoffence {
+                        offence_date,
+                        proven_date: None,
+                        category: OffenceCategory::Other,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        resources,
+    }
+}
+
+/// Case records with the store's facts they came from (exports need both).
+#[derive(Debug, Clone)]
+pub(crate) struct Extracted {
+    pub facts: Vec<CaseFacts>,
+    pub records: Vec<CaseRecord>,
+}
+
+/// Reads the selection in `tx` with three set-based queries and builds one record per case.
+pub(crate) async fn extract(
+    tx: &mut Tx,
+    selection: &CaseSelection,
+    costs: &CostSettings,
+) -> Result<Extracted, AppError> {
+    let facts = reporting::case_facts(tx, selection).await?;
+    let events = reporting::case_events(tx, selection).await?;
+    let mut interventions: HashMap<Uuid, BTreeMap<String, u32>> = HashMap::new();
+    for row in reporting::conditions(tx, selection).await? {
+        interventions
+            .entry(row.case_id)
+            .or_default()
+            .insert(row.condition_type, u32::try_from(row.conditions).unwrap_or(u32::MAX));
+    }
+    let summaries = summarise_events(&events);
+    let records = facts
+        .iter()
+        .map(|f| {
+            case_record(
+                f,
+                summaries.get(&f.case_id),
+                interventions.remove(&f.case_id).unwrap_or_default(),
+                costs,
+            )
+        })
+        .collect();
+    Ok(Extracted { facts, records })
+}
+
+impl App {
+    /// Case records for the selection, without authorisation or audit: for the use cases in
+    /// this module and [`crate::exports`], which check and log first.
+    pub(crate) async fn extract_records(
+        &self,
+        query: &ReportQuery,
+        costs: &CostSettings,
+    ) -> Result<Extracted, AppError> {
+        let selection = query.selection()?;
+        // One snapshot, so the three queries see the same data.
+        let mut tx = self.db().begin_read().await?;
+        let extracted = extract(&mut tx, &selection, costs).await?;
+        tx.rollback().await?;
+        Ok(extracted)
+    }
+
+    /// Builds a report (or all of them) for `actor`, who must be allowed `ViewReports`. The
+    /// consultation is logged as a *combination* (s.62) with the selection and settings; the
+    /// report is returned only once its audit row is committed.
+    pub async fn report(
+        &self,
+        actor: &Actor,
+        name: ReportName,
+        query: &ReportQuery,
+        config: &ReportConfig,
+    ) -> Result<ReportBundle, AppError> {
+        authorise(actor, Action::ViewReports)?;
+        if let Some(scheme) = &query.scheme
+            && self.policies().latest(scheme).is_none()
+        {
+            return Err(AppError::invalid(
+                "scheme",
+                format!("no scheme `{scheme}` (known: {})", self.policies().schemes().join(", ")),
+            ));
+        }
+        let extracted = self.extract_records(query, &config.costs).await?;
+        let today = self.clock().today();
+        let bundle = self.build_bundle(name, query, config, &extracted.records, today);
+        let mut tx = self.db().begin().await?;
+        audit::append(
+            &mut tx,
+            AuditEntry::new(
+                Some(actor.user_id),
+                actor.audit_name(),
+                AuditAction::Combination,
+                "report",
+                format!("{name}: {}", query.describe()),
+            )
+            .with_justification("evaluation report (aggregate, small numbers suppressed)")
+            .with_details(serde_json::json!({
+                "report": name.as_str(),
+                "query": query,
+                "cases": extracted.records.len(),
+                "settings": bundle.settings,
+            })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(bundle)
+    }
+
+    fn effective_settings(&self, query: &ReportQuery, config: &ReportConfig) -> EffectiveSettings {
+        let policies: Vec<_> = match &query.scheme {
+            Some(scheme) => self.policies().latest(scheme).into_iter().collect(),
+            None => self
+                .policies()
+                .schemes()
+                .into_iter()
+                .filter_map(|s| self.policies().latest(s))
+                .collect(),
+        };
+        let threshold = config.suppression_threshold.unwrap_or_else(|| {
+            policies
+                .iter()
+                .map(|p| u64::from(p.suppression_threshold()))
+                .max()
+                .unwrap_or(SuppressionPolicy::default().threshold)
+        });
+        let follow_up_months = config.follow_up_months.clone().unwrap_or_else(|| {
+            let months: BTreeSet<u8> = policies
+                .iter()
+                .flat_map(|p| p.follow_up_months().iter())
+                .filter_map(|m| u8::try_from(*m).ok())
+                .collect();
+            if months.is_empty() {
+                vec![12, 24]
+            } else {
+                months.into_iter().collect()
+            }
+        });
+        EffectiveSettings {
+            suppression: SuppressionPolicy {
+                threshold,
+                suppress_zeros: config.suppress_zeros,
+            },
+            minimum_group_size: config.minimum_group_size,
+            measure: config.measure,
+            proof_lag_months: config.proof_lag_months,
+            follow_up_months,
+            reference: config.reference,
+            costs: config.costs.clone(),
+        }
+    }
+
+    /// The pure part: records in, suppressed reports out.
+    pub(crate) fn build_bundle(
+        &self,
+        name: ReportName,
+        query: &ReportQuery,
+        config: &ReportConfig,
+        records: &[CaseRecord],
+        today: Date,
+    ) -> ReportBundle {
+        let settings = self.effective_settings(query, config);
+        let report_settings = ReportSettings {
+            suppression: settings.suppression,
+            minimum_group_size: settings.minimum_group_size,
+        };
+        let rules = FollowUpRules {
+            measure: settings.measure,
+            proof_lag_months: settings.proof_lag_months,
+        };
+        let mut windows: Vec<Window> = Vec::new();
+        if config.in_contract_window {
+            windows.push(Window::InContract);
+        }
+        windows.extend(settings.follow_up_months.iter().map(|m| Window::Months(*m)));
+        let reoffending_config = ReoffendingConfig {
+            rules,
+            windows,
+            survival_horizon_months: config.survival_horizon_months,
+            at_risk_every_months: 3,
+            harm: HarmWeights {
+                days: config.harm_days.clone(),
+                excluded: config.harm_excluded.clone(),
+            },
+            harm_window: Window::Months(config.harm_window_months),
+        };
+        let mut warnings = Vec::new();
+        if settings.measure == Measure::Proven {
+            warnings.push(Warning::new(
+                WarningKind::NotEstimable,
+                "The measure is proven reoffending, but the current source records arrests without their outcomes: no reoffence counts as proven until the linkage feed supplies convictions and cautions.",
+            ));
+        }
+        if name.includes(ReportName::Cost) && settings.costs.all_zero() {
+            warnings.push(Warning::new(
+                WarningKind::NotEstimable,
+                "No unit costs are configured: every cost is zero. Set the force's own figures in the settings file ([costs]); published figures are [UNVERIFIED] placeholders.",
+            ));
+        }
+        let funnel = name
+            .includes(ReportName::Funnel)
+            .then(|| funnel_report(records, &report_settings));
+        let reoffending = name.includes(ReportName::Reoffending).then(|| {
+            reoffending_report(
+                records,
+                today,
+                config.grouping,
+                &reoffending_config,
+                &report_settings,
+            )
+        });
+        let trial = name.includes(ReportName::Trial).then(|| {
+            trial_report(
+                records,
+                today,
+                &TrialConfig {
+                    reoffending: reoffending_config.clone(),
+                    outcome_windows: config.trial_outcome_months.clone(),
+                    minimum_effect: config.trial_minimum_effect,
+                },
+                &report_settings,
+            )
+        });
+        let disproportionality = name.includes(ReportName::Disproportionality).then(|| {
+            disproportionality_report(
+                records,
+                &DisproportionalityConfig {
+                    reference_ethnic_group: settings.reference.ethnic_group,
+                    reference_sex: settings.reference.sex,
+                    reference_age_band: settings.reference.age_band,
+                    rules: RriRules {
+                        min_events: config.rri_min_events,
+                        min_base: config.rri_min_base,
+                    },
+                },
+                &report_settings,
+            )
+        });
+        let cost = name
+            .includes(ReportName::Cost)
+            .then(|| self.cost_section(records, &settings, rules, today, &report_settings, &mut warnings));
+        ReportBundle {
+            report: name,
+            today,
+            query: query.clone(),
+            cases: settings.suppression.count(records.len() as u64),
+            sources: vec![REOFFENDING_SOURCE.to_owned()],
+            warnings,
+            settings,
+            funnel,
+            reoffending,
+            trial,
+            disproportionality,
+            cost,
+        }
+    }
+
+    /// Programme: everyone who accepted (outside a trial's control arm). Comparison: the
+    /// trial's control arm when the selection has one, otherwise those who declined.
+    fn cost_section(
+        &self,
+        records: &[CaseRecord],
+        settings: &EffectiveSettings,
+        rules: FollowUpRules,
+        today: Date,
+        report_settings: &ReportSettings,
+        warnings: &mut Vec<Warning>,
+    ) -> CostReport {
+        let programme: Vec<&CaseRecord> = records
+            .iter()
+            .filter(|c| {
+                c.position.stage == FunnelStage::Accepted && c.trial_arm != Some(TrialArm::Control)
+            })
+            .collect();
+        let controls: Vec<&CaseRecord> = records
+            .iter()
+            .filter(|c| c.trial_arm == Some(TrialArm::Control))
+            .collect();
+        let comparison = if controls.is_empty() {
+            warnings.push(Warning::new(
+                WarningKind::NotEstimable,
+                "Cost comparison group: people who declined the offer (no trial controls in the selection). They chose not to take part, so the comparison is not like for like.",
+            ));
+            records
+                .iter()
+                .filter(|c| c.position.ending == Some(Ending::Declined))
+                .collect()
+        } else {
+            controls
+        };
+        cost_report(
+            &programme,
+            &comparison,
+            &settings.costs.unit_costs(),
+            &rules,
+            Window::Months(settings.costs.window_months),
+            today,
+            report_settings,
+        )
+    }
+}
