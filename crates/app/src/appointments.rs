@@ -129,7 +129,7 @@ impl App {
             required_text("location", location, 200, &mut errors);
         }
         invalid_unless_empty(errors)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::ScheduleAppointment, case_id)
             .await?;
@@ -172,7 +172,7 @@ impl App {
             required_text("note", note, 2000, &mut errors);
         }
         invalid_unless_empty(errors)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let appointment = appointments::get(&mut tx, appointment_id).await?;
         let case = self
             .load_case_for(
@@ -262,7 +262,7 @@ impl App {
         actor: &Actor,
         case_id: Uuid,
     ) -> Result<Vec<AppointmentView>, AppError> {
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::ViewCase, case_id)
             .await?;
@@ -287,7 +287,7 @@ impl App {
             errors.push(FieldError::new("on", "cannot be in the future"));
         }
         invalid_unless_empty(errors)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::RecordAttendance, case_id)
             .await?;

@@ -179,7 +179,7 @@ impl App {
         over_limit: Option<LimitOverride>,
     ) -> Result<AssignmentMade, AppError> {
         validate_override(over_limit.as_ref())?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::AssignNavigator, case_id)
             .await?;
@@ -335,7 +335,7 @@ impl App {
     ) -> Result<HandOverDone, AppError> {
         authorise(actor, Action::HandOverCaseload)?;
         validate_override(over_limit.as_ref())?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let leaving = match users::get(&mut tx, from_navigator).await {
             Ok(user) => user,
             Err(checkpoint_store::StoreError::NotFound(_)) => {

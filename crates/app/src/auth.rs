@@ -158,7 +158,7 @@ impl App {
         }
         check_account(&account)?;
         let hash = hash_password(&account.password, self.settings().password_cost)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let row = users::insert(
             &mut tx,
             &users::NewUser {
@@ -189,7 +189,7 @@ impl App {
         if let Some(actor) = actor {
             authorise(actor, Action::ManageUsers)?;
         }
-        let mut tx = self.db().begin_read().await?;
+        let mut tx = self.begin_read().await?;
         let rows = users::list(&mut tx).await?;
         tx.commit().await?;
         rows.iter().map(account_from_row).collect()
@@ -205,7 +205,7 @@ impl App {
         if let Some(actor) = actor {
             authorise(actor, Action::ManageUsers)?;
         }
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let user = users::by_username(&mut tx, username).await?;
         let row = users::set_disabled(&mut tx, user.id, disabled).await?;
         let entry = AuditEntry::new(
@@ -223,7 +223,7 @@ impl App {
 
     /// Signs in. A wrong username and a wrong password get the same answer.
     pub async fn sign_in(&self, username: &str, password: &str) -> Result<Session, AppError> {
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let user = match users::by_username(&mut tx, username.trim()).await {
             Ok(user) => user,
             Err(StoreError::NotFound(_)) => {
@@ -260,7 +260,7 @@ impl App {
 
     /// The actor behind a session token, if the session is live and the user enabled.
     pub async fn authenticate(&self, token: &str) -> Result<Actor, AppError> {
-        let mut tx = self.db().begin_read().await?;
+        let mut tx = self.begin_read().await?;
         let now = Instant::from(self.clock().now());
         let found = users::session_user(&mut tx, &token_hash(token), now).await;
         tx.commit().await?;
@@ -272,7 +272,7 @@ impl App {
     }
 
     pub async fn sign_out(&self, token: &str) -> Result<(), AppError> {
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         users::delete_session(&mut tx, &token_hash(token)).await?;
         tx.commit().await?;
         Ok(())

@@ -283,7 +283,7 @@ impl App {
     /// Everything the case page shows, and what this actor may do now. Navigators outside the
     /// case's scope get `NotFound`. Audited as a consultation.
     pub async fn view_case(&self, actor: &Actor, case_id: Uuid) -> Result<CaseView, AppError> {
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::ViewCase, case_id)
             .await?;

@@ -126,7 +126,7 @@ impl App {
         version: i64,
     ) -> Result<CaseCompleted, AppError> {
         let today = self.clock().today();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::CompleteCase, case_id)
             .await?;
@@ -210,7 +210,7 @@ impl App {
         let mut errors = Vec::new();
         required_text("reason", reason, 2000, &mut errors);
         invalid_unless_empty(errors)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::RecordWithdrawal, case_id)
             .await?;

@@ -328,7 +328,7 @@ impl App {
         if draft.start < today {
             return Err(AppError::invalid("start", "cannot be in the past"));
         }
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::WriteContract, case_id)
             .await?;
@@ -388,7 +388,7 @@ impl App {
     ) -> Result<ContractSaved, AppError> {
         let today = self.clock().today();
         validate_signature(&signature, today, "signature")?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::WriteContract, case_id)
             .await?;
@@ -446,7 +446,7 @@ impl App {
         version: i64,
     ) -> Result<ContractSaved, AppError> {
         let today = self.clock().today();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::WriteContract, case_id)
             .await?;
@@ -501,7 +501,7 @@ impl App {
         required_text("reason", &variation.reason, 1000, &mut errors);
         invalid_unless_empty(errors)?;
         validate_signature(&variation.signature, today, "signature")?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::WriteContract, case_id)
             .await?;
@@ -566,7 +566,7 @@ impl App {
         actor: &Actor,
         case_id: Uuid,
     ) -> Result<Vec<ContractView>, AppError> {
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::ViewCase, case_id)
             .await?;
@@ -597,7 +597,7 @@ impl App {
             errors.push(FieldError::new("note", "must be at most 2000 characters"));
         }
         invalid_unless_empty(errors)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let condition = contracts::condition(&mut tx, condition_id).await?;
         let contract = contracts::get(&mut tx, condition.contract_id).await?;
         let case = self

@@ -119,3 +119,19 @@ impl App {
         &self.inner.settings
     }
 }
+
+    /// Opens a write transaction acting at the application clock's "now": every row it writes
+    /// (events, audit entries, created/decided times) carries that one instant.
+    pub async fn begin(&self) -> Result<checkpoint_store::Tx, AppError> {
+        let mut tx = self.db().begin().await?;
+        tx.set_now(self.clock().now().into());
+        Ok(tx)
+    }
+
+    /// Opens a read-only snapshot transaction at the application clock's "now". Nothing that
+    /// writes (audit rows included) may use it: on SQLite a write in it can fail as locked.
+    pub async fn begin_read(&self) -> Result<checkpoint_store::Tx, AppError> {
+        let mut tx = self.db().begin_read().await?;
+        tx.set_now(self.clock().now().into());
+        Ok(tx)
+    }

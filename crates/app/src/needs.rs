@@ -81,7 +81,7 @@ impl App {
         items: Vec<NeedsItem>,
     ) -> Result<NeedsAssessed, AppError> {
         validate(&items)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::AssessNeeds, case_id)
             .await?;

@@ -105,7 +105,7 @@ impl App {
         expected_version: i64,
     ) -> Result<CaseProgress, AppError> {
         authorise(actor, Action::MakeOffer)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::MakeOffer, case_id)
             .await?;
@@ -149,7 +149,7 @@ impl App {
             ));
         }
         let today = self.clock().today();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::RecordConsent, case_id)
             .await?;

@@ -341,7 +341,7 @@ impl App {
         person: &PersonDetails,
     ) -> Result<Vec<PersonMatch>, AppError> {
         authorise(actor, Action::CreateReferral)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let matches = self.likely_people_in(&mut tx, actor, person, None).await?;
         tx.commit().await?;
         Ok(matches)
@@ -421,7 +421,7 @@ impl App {
         let search = person_search(query)?;
         let size = i64::from(PEOPLE_PAGE_SIZE);
         let offset = i64::from(page) * size;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         // One extra row says whether another page exists without counting every match.
         let mut rows = people::search(&mut tx, &search, size + 1, offset).await?;
         let has_more = rows.len() as i64 > size;
@@ -471,7 +471,7 @@ impl App {
                 "say why you are looking at this record",
             ));
         }
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let row = people::get(&mut tx, person_id).await?;
         let mut person_cases = cases::for_person(&mut tx, person_id).await?;
         // Navigators see a person only through a case in their scope, and only those cases.

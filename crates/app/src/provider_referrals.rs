@@ -64,7 +64,7 @@ impl App {
         required_text("provider", provider, 200, &mut errors);
         required_text("note", note, 2000, &mut errors);
         invalid_unless_empty(errors)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::ReferToProvider, case_id)
             .await?;
@@ -120,7 +120,7 @@ impl App {
             required_text("reason", reason, 2000, &mut errors);
         }
         invalid_unless_empty(errors)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let referral = provider_referrals::get(&mut tx, referral_id).await?;
         let case = self
             .load_case_for(
@@ -164,7 +164,7 @@ impl App {
         actor: &Actor,
         case_id: Uuid,
     ) -> Result<Vec<ProviderReferralView>, AppError> {
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::ViewCase, case_id)
             .await?;

@@ -239,7 +239,7 @@ impl App {
         } = input;
         let scheme_id = scheme_id.trim().to_owned();
         let policy = validate_referral(self, &scheme_id, &referral, "scheme_id")?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
 
         let existing = match person {
             PersonChoice::Existing(id) => Some(id),

@@ -166,7 +166,7 @@ impl App {
         trigger: ReviewTrigger,
     ) -> Result<ReviewOpened, AppError> {
         validate_trigger(&trigger, self.clock().today())?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::OpenNonComplianceReview, case_id)
             .await?;
@@ -193,7 +193,7 @@ impl App {
         };
         validate_trigger(&trigger, self.clock().today())?;
         let writer = Writer::System(&system.name);
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = cases::get(&mut tx, case_id).await?;
         let state = state_of(&case)?;
         let noted = match state {
@@ -267,7 +267,7 @@ impl App {
         required_text("reason", reason, 2000, &mut errors);
         invalid_unless_empty(errors)?;
         let reason = reason.trim();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::DecideNonComplianceReview, case_id)
             .await?;

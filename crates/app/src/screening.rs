@@ -343,7 +343,7 @@ impl App {
     ) -> Result<CaseProgress, AppError> {
         authorise(actor, Action::RecordScreeningDecision)?;
         validate_choice(&choice)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::RecordScreeningDecision, case_id)
             .await?;
@@ -453,7 +453,7 @@ impl App {
         referral: Referral,
     ) -> Result<RescreenOutcome, AppError> {
         authorise(actor, Action::RecordScreeningDecision)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::RecordScreeningDecision, case_id)
             .await?;
@@ -552,7 +552,7 @@ impl App {
         if !agree && note.is_none() {
             return Err(AppError::invalid("note", "say why you disagree"));
         }
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let decision = decisions::get(&mut tx, decision_id).await?;
         let mut problems = Vec::new();
         if decision.follows_advice {
@@ -612,7 +612,7 @@ impl App {
         actor: &Actor,
     ) -> Result<Vec<OverrideAwaiting>, AppError> {
         authorise(actor, Action::ViewSupervisorQueue)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let rows = screening::awaiting_countersignature(&mut tx).await?;
         let mut names = UserNames::default();
         let mut queue = Vec::with_capacity(rows.len());

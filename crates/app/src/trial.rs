@@ -342,7 +342,7 @@ impl App {
         let settings_json =
             serde_json::to_value(&settings).map_err(|e| AppError::Internal(e.to_string()))?;
         let seed_text = seed.to_string();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let row = trials::set_up(
             &mut tx,
             &NewTrial {
@@ -387,7 +387,7 @@ impl App {
         scheme_id: &str,
     ) -> Result<Option<TrialView>, AppError> {
         authorise_set_up(actor)?;
-        let mut tx = self.db().begin_read().await?;
+        let mut tx = self.begin_read().await?;
         let view = match trials::trial(&mut tx, scheme_id).await? {
             Some(row) => Some(self.trial_view(&mut tx, &row).await?),
             None => None,
@@ -405,7 +405,7 @@ impl App {
         expected_version: i64,
     ) -> Result<AllocationOutcome, AppError> {
         authorise(actor, Action::AllocateTrialArm)?;
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::AllocateTrialArm, case_id)
             .await?;

@@ -256,7 +256,7 @@ impl App {
                 "number starts at 1; size is between 1 and 200",
             )]));
         }
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let open = open_states();
         let mut watched = Vec::new();
         for case in cases::for_navigator(&mut tx, actor.user_id).await? {
@@ -287,7 +287,7 @@ impl App {
     pub async fn supervisor_queue(&self, actor: &Actor) -> Result<SupervisorQueue, AppError> {
         authorise(actor, Action::ViewSupervisorQueue)?;
         let team = actor.team.as_deref();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         let in_scope = |c: &CaseRow| team.is_none() || c.team.as_deref() == team;
         let mut reviews = Vec::new();
         let mut deadline_risks = Vec::new();

@@ -52,6 +52,7 @@ pub async fn schedule(
     purpose: &str,
     location: Option<&str>,
 ) -> Result<AppointmentRow, StoreError> {
+    let now = tx.now();
     let sql = format!(
         "INSERT INTO appointments ({COLUMNS}) \
          VALUES ($1, $2, $3, $4, $5, NULL, NULL, NULL, NULL, NULL, $6) RETURNING {COLUMNS}"
@@ -63,7 +64,7 @@ pub async fn schedule(
             .bind(planned_at)
             .bind(purpose)
             .bind(location)
-            .bind(Instant::now())
+            .bind(now)
             .fetch_one(conn)
             .await
     });
@@ -85,6 +86,7 @@ pub async fn record_attendance(
     notes: Option<&str>,
     recorded_by: Option<Uuid>,
 ) -> Result<AppointmentRow, StoreError> {
+    let now = tx.now();
     let sql = format!(
         "UPDATE appointments SET attendance = $2, missed_reason = $3, notes = $4, \
          recorded_by = $5, recorded_at = $6 WHERE id = $1 RETURNING {COLUMNS}"
@@ -96,7 +98,7 @@ pub async fn record_attendance(
             .bind(missed_reason.as_ref().map(to_code))
             .bind(notes)
             .bind(recorded_by)
-            .bind(Instant::now())
+            .bind(now)
             .fetch_one(conn)
             .await
             .map_err(not_found(Entity::Appointment))

@@ -208,7 +208,7 @@ pub async fn append(tx: &mut Tx, entry: AuditEntry) -> Result<AuditRecord, Store
         .await?
     });
     let id = Uuid::now_v7();
-    let occurred_at = Instant::now();
+    let occurred_at = tx.now();
     let action = entry.action.as_str();
     let details_json = entry.details.to_string();
     let hash = chain_hash(

@@ -160,7 +160,7 @@ pub async fn create(
 ) -> Result<(CaseRow, CaseEventRow), StoreError> {
     let reference = next_reference(tx, case.reference_prefix, case.reference_year).await?;
     let state = case.opening.to_state.unwrap_or(CaseState::Referred);
-    let now = Instant::now();
+    let now = tx.now();
     let sql = format!(
         "INSERT INTO cases ({COLUMNS}) \
          VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $9, $10, $11, $12, $13, $14) \
@@ -349,7 +349,7 @@ async fn change(
             current_version: before.version,
         });
     }
-    let now = Instant::now();
+    let now = tx.now();
     let updated = match run_update(tx, case_id, expected_version, now, update).await {
         Ok(updated) => updated,
         Err(error) => {

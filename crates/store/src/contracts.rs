@@ -70,6 +70,7 @@ pub async fn insert_version(
     tx: &mut Tx,
     contract: &NewContract<'_>,
 ) -> Result<(ContractRow, Vec<ConditionRow>), StoreError> {
+    let now = tx.now();
     let sql = format!(
         "INSERT INTO contracts ({COLUMNS}) \
          SELECT $1, $2, COALESCE(MAX(version), 0) + 1, $3, $4, $5, $6, $7, $8 \
@@ -84,7 +85,7 @@ pub async fn insert_version(
             .bind(contract.signed_on)
             .bind(contract.variation_reason)
             .bind(contract.created_by)
-            .bind(Instant::now())
+            .bind(now)
             .fetch_one(conn)
             .await
     });

@@ -11,6 +11,7 @@ use sqlx::sqlite::{
 use sqlx::{Postgres, Sqlite, Transaction};
 
 use crate::error::StoreError;
+use crate::time::Instant;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -45,12 +46,12 @@ macro_rules! on_pool {
 /// Like [`on_pool!`], but binds `$conn` to the connection inside a [`Tx`].
 macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
-        match $tx {
-            $crate::db::Tx::Sqlite(transaction) => {
+        match &mut ($tx).conn {
+            $crate::db::TxConn::Sqlite(transaction) => {
                 let $conn = &mut **transaction;
                 $body
             }
-            $crate::db::Tx::Postgres(transaction) => {
+            $crate::db::TxConn::Postgres(transaction) => {
                 let $conn = &mut **transaction;
                 $body
             }
@@ -86,8 +87,18 @@ pub enum Db {
 /// An open transaction. Every store function that writes takes `&mut Tx`, so the application
 /// layer can put several writes and their audit row into one atomic unit. Dropping a `Tx`
 /// without [`Tx::commit`] rolls it back.
+/// An open transaction on either backend, with the instant it acts at. Every row a store
+/// function writes in it is stamped with [`Tx::now`]: one time for the whole change, taken from
+/// the application's clock (so historical demo data and tests with a fixed clock get the
+/// timestamps they asked for).
 #[derive(Debug)]
-pub enum Tx {
+pub struct Tx {
+    pub(crate) conn: TxConn,
+    now: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) enum TxConn {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
@@ -154,8 +165,8 @@ impl Db {
     /// with SQLITE_BUSY at once, ignoring the busy timeout.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Sqlite(pool) => Tx::new(TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
+            Db::Postgres(pool) => Tx::new(TxConn::Postgres(pool.begin().await?)),
         })
     }
 
@@ -163,11 +174,11 @@ impl Db {
     /// Writing in it may fail with "database is locked" on SQLite; use [`Db::begin`] for that.
     pub async fn begin_read(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(
+            Db::Sqlite(pool) => Tx::new(TxConn::Sqlite(pool.begin().await?)),
+            Db::Postgres(pool) => Tx::new(TxConn::Postgres(
                 pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?,
-            ),
+            )),
         })
     }
 
@@ -178,25 +189,42 @@ impl Db {
 }
 
 impl Tx {
+    fn new(conn: TxConn) -> Tx {
+        Tx {
+            conn,
+            now: Instant::now(),
+        }
+    }
+
+    /// The instant this transaction's writes are stamped with.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// Sets the instant this transaction acts at (the application's clock).
+    pub fn set_now(&mut self, now: Instant) {
+        self.now = now;
+    }
+
     pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+        match self.conn {
+            TxConn::Sqlite(_) => Backend::Sqlite,
+            TxConn::Postgres(_) => Backend::Postgres,
         }
     }
 
     pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await?,
+            TxConn::Postgres(t) => t.commit().await?,
         }
         Ok(())
     }
 
     pub async fn rollback(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(t) => t.rollback().await?,
-            Tx::Postgres(t) => t.rollback().await?,
+        match self.conn {
+            TxConn::Sqlite(t) => t.rollback().await?,
+            TxConn::Postgres(t) => t.rollback().await?,
         }
         Ok(())
     }

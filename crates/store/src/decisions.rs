@@ -55,6 +55,7 @@ const COLUMNS: &str = "id, referral_id, policy_id, policy_version, policy_hash, 
      outcome, evaluation_json, decided_by, decided_at, follows_advice, override_code, override_reason";
 
 pub async fn insert(tx: &mut Tx, decision: &NewDecision<'_>) -> Result<DecisionRow, StoreError> {
+    let now = tx.now();
     let (follows_advice, code, reason) = match decision.advice {
         AdviceTaken::Accepted => (true, None, None),
         AdviceTaken::Overridden { code, reason } => (false, Some(code), Some(reason)),
@@ -74,7 +75,7 @@ pub async fn insert(tx: &mut Tx, decision: &NewDecision<'_>) -> Result<DecisionR
             .bind(decision.outcome)
             .bind(decision.evaluation.to_string())
             .bind(decision.decided_by)
-            .bind(Instant::now())
+            .bind(now)
             .bind(follows_advice)
             .bind(code)
             .bind(reason)

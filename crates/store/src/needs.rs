@@ -50,6 +50,7 @@ pub async fn record(
     notes: Option<&str>,
     items: &[NewAssessmentItem<'_>],
 ) -> Result<(AssessmentRow, Vec<AssessmentItemRow>), StoreError> {
+    let now = tx.now();
     let result = on_tx!(tx, |conn| {
         sqlx::query_as(
             "INSERT INTO needs_assessments (id, case_id, assessed_by, assessed_at, notes) \
@@ -58,7 +59,7 @@ pub async fn record(
         .bind(Uuid::now_v7())
         .bind(case_id)
         .bind(assessed_by)
-        .bind(Instant::now())
+        .bind(now)
         .bind(notes)
         .fetch_one(conn)
         .await

@@ -55,6 +55,7 @@ const COLUMNS: &str = "id, given_name, family_name, date_of_birth, sex, ethnicit
      ethnicity_officer_observed, postcode, pnc_id, resides_in_force_area, created_at";
 
 pub async fn insert(tx: &mut Tx, person: &PersonDetails) -> Result<PersonRow, StoreError> {
+    let now = tx.now();
     let sql = format!(
         "INSERT INTO people ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
          RETURNING {COLUMNS}"
@@ -71,7 +72,7 @@ pub async fn insert(tx: &mut Tx, person: &PersonDetails) -> Result<PersonRow, St
             .bind(&person.postcode)
             .bind(&person.pnc_id)
             .bind(person.resides_in_force_area)
-            .bind(Instant::now())
+            .bind(now)
             .fetch_one(conn)
             .await?
     }))

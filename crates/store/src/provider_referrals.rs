@@ -32,6 +32,7 @@ pub async fn refer(
     pathway: &str,
     referred_by: Option<Uuid>,
 ) -> Result<ProviderReferralRow, StoreError> {
+    let now = tx.now();
     let sql = format!(
         "INSERT INTO provider_referrals ({COLUMNS}) \
          VALUES ($1, $2, $3, $4, $5, $6, 'pending', NULL, NULL) RETURNING {COLUMNS}"
@@ -43,7 +44,7 @@ pub async fn refer(
             .bind(provider)
             .bind(pathway)
             .bind(referred_by)
-            .bind(Instant::now())
+            .bind(now)
             .fetch_one(conn)
             .await
     });
@@ -74,6 +75,7 @@ pub async fn respond(
     accepted: bool,
     notes: Option<&str>,
 ) -> Result<ProviderReferralRow, StoreError> {
+    let now = tx.now();
     let sql = format!(
         "UPDATE provider_referrals SET status = $2, responded_at = $3, response_notes = $4 \
          WHERE id = $1 RETURNING {COLUMNS}"
@@ -82,7 +84,7 @@ pub async fn respond(
         sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .bind(if accepted { "accepted" } else { "rejected" })
-            .bind(Instant::now())
+            .bind(now)
             .bind(notes)
             .fetch_one(conn)
             .await

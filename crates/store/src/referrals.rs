@@ -31,6 +31,7 @@ pub struct NewReferral<'a> {
 const COLUMNS: &str = "id, person_id, scheme_id, policy_id, input_json, referred_by, received_at";
 
 pub async fn insert(tx: &mut Tx, referral: &NewReferral<'_>) -> Result<ReferralRow, StoreError> {
+    let now = tx.now();
     let sql = format!(
         "INSERT INTO referrals ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
     );
@@ -42,7 +43,7 @@ pub async fn insert(tx: &mut Tx, referral: &NewReferral<'_>) -> Result<ReferralR
             .bind(referral.policy_id)
             .bind(referral.input.to_string())
             .bind(referral.referred_by)
-            .bind(Instant::now())
+            .bind(now)
             .fetch_one(conn)
             .await
     });

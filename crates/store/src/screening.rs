@@ -45,6 +45,7 @@ const ADVICE_COLUMNS: &str = "id, case_id, referral_id, policy_id, policy_versio
      advised_outcome, evaluation_json, created_by, created_at";
 
 pub async fn insert_advice(tx: &mut Tx, advice: &NewAdvice<'_>) -> Result<AdviceRow, StoreError> {
+    let now = tx.now();
     let sql = format!(
         "INSERT INTO screening_advice ({ADVICE_COLUMNS}) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {ADVICE_COLUMNS}"
@@ -60,7 +61,7 @@ pub async fn insert_advice(tx: &mut Tx, advice: &NewAdvice<'_>) -> Result<Advice
             .bind(advice.advised_outcome)
             .bind(advice.evaluation.to_string())
             .bind(advice.created_by)
-            .bind(Instant::now())
+            .bind(now)
             .fetch_one(conn)
             .await
     });
@@ -136,6 +137,7 @@ pub async fn countersign(
     agreed: bool,
     note: Option<&str>,
 ) -> Result<CountersignatureRow, StoreError> {
+    let now = tx.now();
     let sql = format!(
         "INSERT INTO override_countersignatures ({COUNTERSIGNATURE_COLUMNS}) \
          VALUES ($1, $2, $3, $4, $5) RETURNING {COUNTERSIGNATURE_COLUMNS}"
@@ -146,7 +148,7 @@ pub async fn countersign(
             .bind(countersigned_by)
             .bind(agreed)
             .bind(note)
-            .bind(Instant::now())
+            .bind(now)
             .fetch_one(conn)
             .await
     });

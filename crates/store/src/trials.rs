@@ -43,6 +43,7 @@ pub async fn allocate(
     tx: &mut Tx,
     allocation: &NewAllocation<'_>,
 ) -> Result<AllocationRow, StoreError> {
+    let now = tx.now();
     let sql = format!(
         "INSERT INTO trial_allocations ({COLUMNS}) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
@@ -58,7 +59,7 @@ pub async fn allocate(
             .bind(allocation.arm.as_str())
             .bind(allocation.seed)
             .bind(allocation.allocated_by)
-            .bind(Instant::now())
+            .bind(now)
             .fetch_one(conn)
             .await
     });
@@ -145,6 +146,7 @@ pub async fn trial(tx: &mut Tx, trial_id: &str) -> Result<Option<TrialRow>, Stor
 /// Records a trial's seed and settings, replacing an earlier set-up only while nothing has
 /// been allocated. Returns `None` (and changes nothing) once allocations exist.
 pub async fn set_up(tx: &mut Tx, trial: &NewTrial<'_>) -> Result<Option<TrialRow>, StoreError> {
+    let now = tx.now();
     let sql = format!(
         "INSERT INTO trials ({TRIAL_COLUMNS}) VALUES ($1, $2, $3, $4, 0, $5, $6) \
          ON CONFLICT (trial_id) DO UPDATE SET scheme_id = excluded.scheme_id, \
@@ -160,7 +162,7 @@ pub async fn set_up(tx: &mut Tx, trial: &NewTrial<'_>) -> Result<Option<TrialRow
             .bind(trial.seed)
             .bind(trial.settings.to_string())
             .bind(trial.set_up_by)
-            .bind(Instant::now())
+            .bind(now)
             .fetch_optional(conn)
             .await
     });

@@ -32,6 +32,7 @@ pub struct NewUser<'a> {
 const COLUMNS: &str = "id, username, display_name, role, team, password_hash, disabled, created_at";
 
 pub async fn insert(tx: &mut Tx, user: &NewUser<'_>) -> Result<UserRow, StoreError> {
+    let now = tx.now();
     let sql = format!(
         "INSERT INTO users ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
     );
@@ -44,7 +45,7 @@ pub async fn insert(tx: &mut Tx, user: &NewUser<'_>) -> Result<UserRow, StoreErr
             .bind(user.team)
             .bind(user.password_hash)
             .bind(false)
-            .bind(Instant::now())
+            .bind(now)
             .fetch_one(conn)
             .await
     });
@@ -143,6 +144,7 @@ pub async fn create_session(
     user_id: Uuid,
     expires_at: Instant,
 ) -> Result<SessionRow, StoreError> {
+    let now = tx.now();
     let result = on_tx!(tx, |conn| {
         sqlx::query_as(
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) \
@@ -150,7 +152,7 @@ pub async fn create_session(
         )
         .bind(token_hash)
         .bind(user_id)
-        .bind(Instant::now())
+        .bind(now)
         .bind(expires_at)
         .fetch_one(conn)
         .await
