@@ -22,7 +22,7 @@ run_timed checkpoint "$out/synthetic-checkpoint.log" \
     "$checkpoint" link --settings "$root/crates/linkage/tests/data/synthetic.toml" \
     --left "$data/people.csv" --right "$data/arrests.csv" --out "$out/synthetic-pairs.csv" \
     --threshold 0.9 --truth person_id
-grep -E '^(records|candidate|truth|true positives|precision|time):' "$out/synthetic-checkpoint.log"
+grep -E '^(records|model|candidate|truth|true positives|precision|time)' "$out/synthetic-checkpoint.log"
 
 echo
 echo "== Splink (bounded to 30 minutes)"

@@ -24,8 +24,10 @@ pub fn level(pattern: u64, c: usize) -> u8 {
     ((pattern >> (4 * c)) & 0xf) as u8
 }
 
-/// Distinct patterns and how many pairs showed each.
-pub(crate) type PatternCounts = HashMap<u64, u64>;
+/// Distinct patterns and how many pairs showed each. Counted once per candidate pair, so the
+/// map uses a multiply hash rather than SipHash (patterns are not attacker-chosen).
+pub(crate) type PatternCounts =
+    HashMap<u64, u64, std::hash::BuildHasherDefault<crate::blocking::PassThrough>>;
 
 pub(crate) fn merge(into: &mut PatternCounts, from: PatternCounts) {
     for (p, n) in from {
@@ -206,7 +208,7 @@ mod tests {
         // Two comparisons, 2 levels each (agree / else). 1,000 matches agreeing 90% on each,
         // 9,000 non-matches agreeing 10%.
         let (mm, uu): (f64, f64) = (0.9, 0.1);
-        let mut counts = PatternCounts::new();
+        let mut counts = PatternCounts::default();
         for (a, b) in [(0u8, 0u8), (0, 1), (1, 0), (1, 1)] {
             let pm = if a == 0 { mm } else { 1.0 - mm } * if b == 0 { mm } else { 1.0 - mm };
             let pu = if a == 0 { uu } else { 1.0 - uu } * if b == 0 { uu } else { 1.0 - uu };

@@ -79,6 +79,11 @@ pub struct UkPostcode {
     outward_len: u8,
     area_len: u8,
     well_formed: bool,
+    /// The postcode's characters without the space, big-endian in a word (well-formed
+    /// postcodes have at most 7), so that full, sector, district and area agreement are each
+    /// one masked comparison.
+    #[serde(default)]
+    packed: u64,
 }
 
 impl UkPostcode {
@@ -106,16 +111,51 @@ impl UkPostcode {
                 outward_len: 0,
                 area_len: 0,
                 well_formed: false,
+                packed: 0,
             });
         }
         let outward_len = bytes.len() - 3;
         let full = format!("{} {}", &compact[..outward_len], &compact[outward_len..]);
+        let packed =
+            bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)) << (8 * (8 - bytes.len()));
         Some(UkPostcode {
             full,
             outward_len: outward_len as u8,
             area_len: area_len as u8,
             well_formed: true,
+            packed,
         })
+    }
+
+    /// Whether the first `chars` characters (spaces not counted) agree, both well-formed.
+    fn prefix_agrees(&self, other: &UkPostcode, chars: u8) -> bool {
+        let shift = 8 * (8 - u32::from(chars));
+        self.well_formed && other.well_formed && (self.packed ^ other.packed) >> shift == 0
+    }
+
+    /// Same area (`SW`). Both sides must be well-formed and have the same area length, so
+    /// `S` (Sheffield) never agrees with `SW`.
+    pub fn same_area(&self, other: &UkPostcode) -> bool {
+        self.area_len == other.area_len && self.prefix_agrees(other, self.area_len)
+    }
+
+    /// Same district (`SW1A`).
+    pub fn same_district(&self, other: &UkPostcode) -> bool {
+        self.outward_len == other.outward_len && self.prefix_agrees(other, self.outward_len)
+    }
+
+    /// Same sector (`SW1A 1`).
+    pub fn same_sector(&self, other: &UkPostcode) -> bool {
+        self.outward_len == other.outward_len && self.prefix_agrees(other, self.outward_len + 1)
+    }
+
+    /// Exactly the same postcode.
+    pub fn same(&self, other: &UkPostcode) -> bool {
+        if self.well_formed && other.well_formed {
+            self.packed == other.packed
+        } else {
+            self.full == other.full
+        }
     }
 
     /// `SW`, or `None` when the value is not a well-formed UK postcode.
@@ -166,6 +206,13 @@ mod tests {
             (p.area(), p.district(), p.sector()),
             (Some("M"), Some("M1"), Some("M1 1"))
         );
+        let (a, b) = (
+            UkPostcode::parse("LS1 4AP").unwrap(),
+            UkPostcode::parse("ls14bb").unwrap(),
+        );
+        assert!(a.same_sector(&b) && a.same_district(&b) && a.same_area(&b) && !a.same(&b));
+        let s = UkPostcode::parse("S1 4AP").unwrap();
+        assert!(!s.same_area(&UkPostcode::parse("SW1 4AP").unwrap()));
         let p = UkPostcode::parse("4011").unwrap();
         assert_eq!((p.full.as_str(), p.district()), ("4011", None));
         assert!(UkPostcode::parse(" - ").is_none());

@@ -449,7 +449,7 @@ fn holds(test: LevelTest, a: &Value, b: &Value, jw_cache: &mut JaroWinklerCache)
     match (test, a, b) {
         (LevelTest::Exact, Value::Name(x), Value::Name(y)) => x.compact == y.compact,
         (LevelTest::Exact, Value::Date(x), Value::Date(y)) => x == y,
-        (LevelTest::Exact, Value::Postcode(x), Value::Postcode(y)) => x.full == y.full,
+        (LevelTest::Exact, Value::Postcode(x), Value::Postcode(y)) => x.same(y),
         (LevelTest::Exact, Value::Identifier(x), Value::Identifier(y)) => x == y,
         (LevelTest::Nickname, Value::Name(x), Value::Name(y)) => {
             nicknames::share_group(x.nickname_groups, y.nickname_groups)
@@ -477,15 +477,9 @@ fn holds(test: LevelTest, a: &Value, b: &Value, jw_cache: &mut JaroWinklerCache)
         (LevelTest::DayMonthSwapped, Value::Date(x), Value::Date(y)) => x.day_month_swapped(*y),
         (LevelTest::YearOffByOne, Value::Date(x), Value::Date(y)) => x.year_off_by_one(*y),
         (LevelTest::OneFieldOff, Value::Date(x), Value::Date(y)) => x.fields_differing(*y) <= 1,
-        (LevelTest::Sector, Value::Postcode(x), Value::Postcode(y)) => {
-            x.sector().is_some() && x.sector() == y.sector()
-        }
-        (LevelTest::District, Value::Postcode(x), Value::Postcode(y)) => {
-            x.district().is_some() && x.district() == y.district()
-        }
-        (LevelTest::Area, Value::Postcode(x), Value::Postcode(y)) => {
-            x.area().is_some() && x.area() == y.area()
-        }
+        (LevelTest::Sector, Value::Postcode(x), Value::Postcode(y)) => x.same_sector(y),
+        (LevelTest::District, Value::Postcode(x), Value::Postcode(y)) => x.same_district(y),
+        (LevelTest::Area, Value::Postcode(x), Value::Postcode(y)) => x.same_area(y),
         _ => false,
     }
 }
