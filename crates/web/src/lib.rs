@@ -9,13 +9,14 @@
 //! - [`error`]: [`ApiError`], the one error type, rendered as RFC 9457 problem details;
 //! - [`extract`]: extractors that name the failing input (JSON path, query parameter, header);
 //! - [`auth`]: the signed-in caller from a bearer token or the session cookie;
-//! - `views/` (to come): HTML pages and htmx partials over the same [`AppState`].
+//! - [`views`]: HTML pages (askama) and htmx partials over the same [`AppState`].
 
 pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod views;
 
 pub use error::{ApiError, ApiResult, Problem};
 
@@ -60,6 +61,8 @@ pub fn router(app: App, config: WebConfig) -> Router {
         config: Arc::new(config),
     };
     let (api, document) = api::router_and_document();
+    // The HTML pages and their assets sit beside the API on the same state.
+    let api = api.merge(views::router());
     // Serialised once: the document is a few hundred kilobytes and never changes at run time.
     let document: Arc<[u8]> = serde_json::to_vec_pretty(&document)
         .unwrap_or_default()
