@@ -118,7 +118,6 @@ impl App {
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
     }
-}
 
     /// Opens a write transaction acting at the application clock's "now": every row it writes
     /// (events, audit entries, created/decided times) carries that one instant.
@@ -135,3 +134,4 @@ impl App {
         tx.set_now(self.clock().now().into());
         Ok(tx)
     }
+}
