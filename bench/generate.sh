@@ -8,6 +8,7 @@
 # Usage: bench/generate.sh [CSV_CASES] [DB_CASES] [SEED]
 # PostgreSQL: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres) names a
 # server; a scratch database is created there and dropped afterwards. Set it to "" to skip.
+# CHECKPOINT_BIN: a prebuilt binary to measure instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,9 +20,13 @@ pg_server=${BENCH_POSTGRES_URL-postgres://postgres@127.0.0.1:5432/postgres}
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "memory:  $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
 echo "kernel:  $(uname -sr)"
-echo "+ cargo build --release -p checkpoint-cli"
-cargo build --release -q -p checkpoint-cli
-bin=target/release/checkpoint
+# CHECKPOINT_BIN: use an already built binary (e.g. one built from a clean checkout).
+bin=${CHECKPOINT_BIN:-target/release/checkpoint}
+if [[ -z "${CHECKPOINT_BIN:-}" ]]; then
+    echo "+ cargo build --release -p checkpoint-cli"
+    cargo build --release -q -p checkpoint-cli
+fi
+echo "binary:  $bin ($(git log -1 --format='%h %cs' 2>/dev/null || echo 'unknown commit'))"
 
 scratch=$(mktemp -d)
 pg_db=""
