@@ -14,11 +14,11 @@
 //!   it to the PNC, so it is for the Justice Data Lab only: supervisors alone may make it
 //!   (analysts see pseudonymised data only, design.md §7), with an explicit justification.
 
+use crate::App;
 use crate::actor::{Actor, Role};
 use crate::error::AppError;
 use crate::permissions::{Action, authorise};
 use crate::reports::{CostSettings, ReportQuery};
-use crate::App;
 use checkpoint_evaluation::records::{CaseRecord, Ending, FunnelStage};
 use checkpoint_store::reporting::{self, CaseFacts};
 use checkpoint_store::{AuditAction, AuditEntry, audit};
@@ -314,7 +314,13 @@ pub struct JdlRow {
 }
 
 /// The Justice Data Lab file's columns.
-pub const JDL_COLUMNS: [&str; 5] = ["surname", "forename", "date_of_birth", "gender", "index_date"];
+pub const JDL_COLUMNS: [&str; 5] = [
+    "surname",
+    "forename",
+    "date_of_birth",
+    "gender",
+    "index_date",
+];
 
 /// The JDL file as CSV.
 pub fn jdl_csv(rows: &[JdlRow]) -> String {
@@ -373,7 +379,7 @@ impl App {
             .zip(&extracted.records)
             .map(|(facts, record)| pseudonymise(key, facts, record))
             .collect();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         audit::append(
             &mut tx,
             self.log_disclosure(
@@ -416,7 +422,7 @@ impl App {
         }
         disclosure.check()?;
         let selection = query.selection()?;
-        let mut tx = self.db().begin_read().await?;
+        let mut tx = self.begin_read().await?;
         let extracted =
             crate::reports::extract(&mut tx, &selection, &CostSettings::default()).await?;
         let identities = reporting::identities(&mut tx, &selection).await?;
@@ -455,7 +461,7 @@ impl App {
             ),
             ..disclosure.clone()
         };
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         audit::append(
             &mut tx,
             self.log_disclosure(

@@ -21,16 +21,16 @@
 //! repository root documents every key) or taken from defaults: the suppression threshold and
 //! follow-up windows of the scheme's policy.
 
+use crate::App;
 use crate::actor::Actor;
 use crate::clock::london;
 use crate::error::AppError;
 use crate::permissions::{Action, authorise};
-use crate::App;
 use checkpoint_domain::lifecycle::{CaseState, TrialArm};
 use checkpoint_domain::offence::OffenceCategory;
 use checkpoint_domain::outcome::OutcomeCode;
 use checkpoint_domain::person::{EthnicGroup, Sex, age_in_years};
-use checkpoint_evaluation::cost::{ResourceUse, UnitCosts};
+use checkpoint_evaluation::cost::{PerReoffenceAvoided, ResourceUse, UnitCosts};
 use checkpoint_evaluation::records::{
     AgeBand, CaseRecord, Ending, FunnelPosition, FunnelStage, Month, Reoffence,
 };
@@ -39,7 +39,7 @@ use checkpoint_evaluation::report::costs::{CostReport, cost_report};
 use checkpoint_evaluation::report::disproportionality::{
     DisproportionalityConfig, DisproportionalityReport, disproportionality_report,
 };
-use checkpoint_evaluation::report::followup::{FollowUpRules, Measure, Window};
+use checkpoint_evaluation::report::followup::{FollowUpRules, Measure, Window, WindowOutcome};
 use checkpoint_evaluation::report::funnel::{FunnelReport, funnel_report};
 use checkpoint_evaluation::report::reoffending::{
     Grouping, ReoffendingConfig, ReoffendingReport, reoffending_report,
@@ -165,7 +165,10 @@ impl ReportQuery {
             opened_from: self.from.map(start_of).transpose()?,
             opened_before: self
                 .to
-                .map(|to| to.tomorrow().map_err(|e| AppError::invalid("to", e.to_string())))
+                .map(|to| {
+                    to.tomorrow()
+                        .map_err(|e| AppError::invalid("to", e.to_string()))
+                })
                 .transpose()?
                 .map(start_of)
                 .transpose()?,
@@ -177,8 +180,10 @@ impl ReportQuery {
         format!(
             "scheme {}, referred {} to {}",
             self.scheme.as_deref().unwrap_or("(all)"),
-            self.from.map_or_else(|| "(start)".to_owned(), |d| d.to_string()),
-            self.to.map_or_else(|| "(end)".to_owned(), |d| d.to_string()),
+            self.from
+                .map_or_else(|| "(start)".to_owned(), |d| d.to_string()),
+            self.to
+                .map_or_else(|| "(end)".to_owned(), |d| d.to_string()),
         )
     }
 }
@@ -384,7 +389,10 @@ impl ReportBundle {
             section(ReportName::Funnel.title(), csv_render::funnel_csv(r));
         }
         if let Some(r) = &self.reoffending {
-            section(ReportName::Reoffending.title(), csv_render::reoffending_csv(r));
+            section(
+                ReportName::Reoffending.title(),
+                csv_render::reoffending_csv(r),
+            );
         }
         if let Some(r) = &self.trial {
             section(ReportName::Trial.title(), csv_render::trial_csv(r));
@@ -408,7 +416,10 @@ impl ReportBundle {
             warnings.push_str(&csv_line(&["source".to_owned(), source.clone()]));
         }
         for w in self.all_warnings() {
-            warnings.push_str(&csv_line(&[warning_kind(w.kind).to_owned(), w.message.clone()]));
+            warnings.push_str(&csv_line(&[
+                warning_kind(w.kind).to_owned(),
+                w.message.clone(),
+            ]));
         }
         section("Warnings", warnings);
         out
@@ -434,7 +445,10 @@ impl ReportBundle {
                 s.minimum_group_size.to_string(),
             ),
             ("measure".to_owned(), measure_name(s.measure).to_owned()),
-            ("proof_lag_months".to_owned(), s.proof_lag_months.to_string()),
+            (
+                "proof_lag_months".to_owned(),
+                s.proof_lag_months.to_string(),
+            ),
             (
                 "follow_up_months".to_owned(),
                 s.follow_up_months
@@ -495,15 +509,11 @@ pub fn cost_csv(report: &CostReport) -> String {
         money(summary.and_then(|s| s.cost_per_completion)),
     ]));
     let avoided = summary.map(|s| match &s.per_reoffence_avoided {
-        checkpoint_evaluation::cost::PerReoffenceAvoided::Estimated { pounds, .. } => {
-            format!("{pounds:.2}")
-        }
-        checkpoint_evaluation::cost::PerReoffenceAvoided::CostSaving {
+        PerReoffenceAvoided::Estimated { pounds, .. } => format!("{pounds:.2}"),
+        PerReoffenceAvoided::CostSaving {
             saving_per_person, ..
         } => format!("cost-saving ({saving_per_person:.2} per person)"),
-        checkpoint_evaluation::cost::PerReoffenceAvoided::NotEstimable { reason } => {
-            format!("not estimable: {reason}")
-        }
+        PerReoffenceAvoided::NotEstimable { reason } => format!("not estimable: {reason}"),
     });
     out.push_str(&csv_line(&[
         "cost_per_reoffence_avoided".to_owned(),
@@ -637,10 +647,7 @@ fn case_record(
         ineligibility_reason: events.and_then(|e| e.ineligibility_reason.clone()),
         decline_reason: None,
         outcome_code: events.and_then(|e| e.outcome_code),
-        ethnicity_self_defined: facts
-            .ethnicity_self_defined
-            .as_deref()
-            .and_then(parse_code),
+        ethnicity_self_defined: facts.ethnicity_self_defined.as_deref().and_then(parse_code),
         ethnicity_officer_observed: facts
             .ethnicity_officer_observed
             .as_deref()
@@ -689,10 +696,10 @@ pub(crate) async fn extract(
     let events = reporting::case_events(tx, selection).await?;
     let mut interventions: HashMap<Uuid, BTreeMap<String, u32>> = HashMap::new();
     for row in reporting::conditions(tx, selection).await? {
-        interventions
-            .entry(row.case_id)
-            .or_default()
-            .insert(row.condition_type, u32::try_from(row.conditions).unwrap_or(u32::MAX));
+        interventions.entry(row.case_id).or_default().insert(
+            row.condition_type,
+            u32::try_from(row.conditions).unwrap_or(u32::MAX),
+        );
     }
     let summaries = summarise_events(&events);
     let records = facts
@@ -719,7 +726,7 @@ impl App {
     ) -> Result<Extracted, AppError> {
         let selection = query.selection()?;
         // One snapshot, so the three queries see the same data.
-        let mut tx = self.db().begin_read().await?;
+        let mut tx = self.begin_read().await?;
         let extracted = extract(&mut tx, &selection, costs).await?;
         tx.rollback().await?;
         Ok(extracted)
@@ -741,13 +748,16 @@ impl App {
         {
             return Err(AppError::invalid(
                 "scheme",
-                format!("no scheme `{scheme}` (known: {})", self.policies().schemes().join(", ")),
+                format!(
+                    "no scheme `{scheme}` (known: {})",
+                    self.policies().schemes().join(", ")
+                ),
             ));
         }
         let extracted = self.extract_records(query, &config.costs).await?;
         let today = self.clock().today();
         let bundle = self.build_bundle(name, query, config, &extracted.records, today);
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.begin().await?;
         audit::append(
             &mut tx,
             AuditEntry::new(
@@ -899,9 +909,16 @@ impl App {
                 &report_settings,
             )
         });
-        let cost = name
-            .includes(ReportName::Cost)
-            .then(|| self.cost_section(records, &settings, rules, today, &report_settings, &mut warnings));
+        let cost = name.includes(ReportName::Cost).then(|| {
+            self.cost_section(
+                records,
+                &settings,
+                rules,
+                today,
+                &report_settings,
+                &mut warnings,
+            )
+        });
         ReportBundle {
             report: name,
             today,
@@ -951,14 +968,43 @@ impl App {
         } else {
             controls
         };
-        cost_report(
+        let window = Window::Months(settings.costs.window_months);
+        let mut report = cost_report(
             &programme,
             &comparison,
             &settings.costs.unit_costs(),
             &rules,
-            Window::Months(settings.costs.window_months),
+            window,
             today,
             report_settings,
-        )
+        );
+        // The cost report withholds everything for small groups, but its arithmetic spells
+        // out each group's reoffence count ("programme 3 ÷ 25"), and the cost per reoffence
+        // avoided is built on those counts: withhold both when a count is below the threshold.
+        let reoffences = |cases: &[&CaseRecord]| -> u64 {
+            cases
+                .iter()
+                .filter_map(|c| match rules.outcome(c, window, today) {
+                    Some(WindowOutcome::Observed(found)) => Some(found.len() as u64),
+                    _ => None,
+                })
+                .sum()
+        };
+        let policy = report_settings.suppression;
+        if let Some(summary) = report.summary.as_mut()
+            && (policy.is_primary(reoffences(&programme))
+                || policy.is_primary(reoffences(&comparison)))
+        {
+            summary.arithmetic.retain(|line| {
+                !(line.starts_with("Reoffences") || line.starts_with("Cost per reoffence"))
+            });
+            summary.per_reoffence_avoided = PerReoffenceAvoided::NotEstimable {
+                reason: format!(
+                    "a group's reoffence count is below {} and is withheld",
+                    policy.threshold
+                ),
+            };
+        }
+        report
     }
 }

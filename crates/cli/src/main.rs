@@ -3,7 +3,9 @@
 
 mod database;
 mod demo_cmd;
+mod export_cmd;
 mod policy_cmd;
+mod report_cmd;
 mod serve_cmd;
 mod user_cmd;
 
@@ -53,6 +55,13 @@ enum Command {
     /// Synthetic demo data: `checkpoint demo generate` (CSV files or this database).
     #[command(subcommand)]
     Demo(demo_cmd::DemoCommand),
+    /// Evaluation reports: funnel, reoffending, trial, disproportionality, cost, or all.
+    ///
+    /// Example: CHECKPOINT_PASSWORD=… checkpoint report all --user analyst --scheme durham-checkpoint --format csv --out all.csv
+    Report(report_cmd::ReportArgs),
+    /// Exports: a pseudonymised case extract (CSV or Parquet), or the Justice Data Lab file.
+    #[command(subcommand)]
+    Export(export_cmd::ExportCommand),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +75,8 @@ fn main() -> ExitCode {
         Command::Backup(args) => block_on(database::backup(args, &cli.database.url)),
         Command::Restore(args) => block_on(database::restore(args, &cli.database.url)),
         Command::Demo(command) => block_on(demo_cmd::run(command, &cli.database.url)),
+        Command::Report(args) => block_on(report_cmd::run(args, &cli.database.url)),
+        Command::Export(command) => block_on(export_cmd::run(command, &cli.database.url)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

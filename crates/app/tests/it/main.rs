@@ -10,4 +10,5 @@ mod lifecycle_story;
 mod navigation_fixtures;
 mod navigator;
 mod permission_matrix;
+mod reports;
 mod supervisor;

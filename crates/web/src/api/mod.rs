@@ -5,6 +5,7 @@
 
 pub mod common;
 pub mod policies;
+pub mod reports;
 pub mod sessions;
 pub mod users;
 
@@ -29,7 +30,9 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::disable_user))
         .routes(routes!(users::enable_user))
         .routes(routes!(policies::list_policies))
-        .routes(routes!(policies::get_policy));
+        .routes(routes!(policies::get_policy))
+        // Evaluation
+        .routes(routes!(reports::get_report));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, v1)
 }
 

@@ -21,6 +21,7 @@ pub mod form;
 pub mod layout;
 pub mod overview;
 pub mod people;
+pub mod reports;
 pub mod session;
 pub mod sign_in;
 pub mod supervisor;
@@ -77,6 +78,8 @@ pub fn router() -> Router<AppState> {
         .route("/people", get(people::search))
         .route("/people/{person_id}", get(people::person))
         .route("/overview", get(overview::overview))
+        .route("/reports", get(reports::index))
+        .route("/reports/{name}", get(reports::report_page))
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{username}/{action}", post(admin::set_disabled))
         .route("/policies", get(admin::policies))
