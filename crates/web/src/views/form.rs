@@ -28,7 +28,13 @@ impl FormProblem {
 /// and CSS selectors without escaping.
 pub fn field_id(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
@@ -74,6 +80,19 @@ impl Form {
 
     pub fn id(&self, name: &str) -> String {
         field_id(name)
+    }
+
+    /// What the user typed, for the "someone else changed this case" message: every
+    /// non-empty field but the form's plumbing (`version`, `choice`).
+    pub fn entries(&self) -> Vec<(String, String)> {
+        self.values
+            .pairs()
+            .iter()
+            .filter(|(name, value)| {
+                !value.trim().is_empty() && !matches!(name.as_str(), "version" | "choice")
+            })
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect()
     }
 
     pub fn has_problems(&self) -> bool {

@@ -142,6 +142,10 @@ impl Posted {
         self.fields.iter().any(|(n, v)| n == name && v == value)
     }
 
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.fields
+    }
+
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }
