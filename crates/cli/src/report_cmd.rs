@@ -202,3 +202,16 @@ pub async fn run(args: ReportArgs, database_url: &str) -> anyhow::Result<()> {
     app.db().close().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_settings_file_parses() {
+        let config: ReportConfig =
+            toml::from_str(include_str!("../../../reports.example.toml")).expect("example");
+        assert_eq!(config.proof_lag_months, 6);
+        assert_eq!(config.costs.navigator_hours_per_appointment, 1.0);
+    }
+}

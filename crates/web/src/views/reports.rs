@@ -433,6 +433,17 @@ pub fn body_view(bundle: &ReportBundle) -> BodyView {
             notes: summary.map(|s| s.arithmetic.clone()).unwrap_or_default(),
         });
     }
+    // Each chart names its <title> and <desc> with fixed ids ("km-title"); several charts on
+    // one page would share them and screen readers would read the first chart's words for all.
+    let mut chart_number = 0;
+    for section in &mut sections {
+        for chart in &mut section.charts {
+            chart_number += 1;
+            *chart = chart
+                .replace("-title", &format!("-title-{chart_number}"))
+                .replace("-desc", &format!("-desc-{chart_number}"));
+        }
+    }
     BodyView {
         title: bundle.report.title(),
         selection: bundle.query.describe(),
