@@ -64,13 +64,17 @@ fn person(n: usize) -> PersonDetails {
             1 + (n % 12) as i8,
             1 + (n % 27) as i8,
         ),
-        sex: if n % 3 == 0 { Sex::Female } else { Sex::Male },
-        ethnicity_self_defined: Some(if n % 4 == 0 {
+        sex: if n.is_multiple_of(3) {
+            Sex::Female
+        } else {
+            Sex::Male
+        },
+        ethnicity_self_defined: Some(if n.is_multiple_of(4) {
             Ethnicity::BlackAfrican
         } else {
             Ethnicity::WhiteBritish
         }),
-        ethnicity_officer_observed: Some(if n % 4 == 0 {
+        ethnicity_officer_observed: Some(if n.is_multiple_of(4) {
             EthnicGroup::Black
         } else {
             EthnicGroup::White
