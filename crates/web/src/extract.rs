@@ -35,6 +35,38 @@ where
     }
 }
 
+/// A JSON body that may be left out: an empty body is `T::default()`. For steps whose only
+/// input is the version, which clients may send in `If-Match` instead.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Default,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let has_content_type = req.headers().contains_key(header::CONTENT_TYPE);
+        if has_content_type {
+            require_json_content_type(req.headers())?;
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(body_rejection)?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        if !has_content_type {
+            return Err(ApiError::MalformedBody(
+                "send the body as JSON with `Content-Type: application/json`".to_owned(),
+            ));
+        }
+        from_json_value(parse_json(&bytes)?).map(OptionalJson)
+    }
+}
+
 /// Accepts `application/json` and any `application/*+json`, with or without parameters.
 fn require_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let content_type = headers
@@ -292,7 +324,17 @@ impl PageQuery {
             items,
             page: self.page,
             per_page: self.per_page,
-            total: total as u64,
+            total: Some(total as u64),
+        }
+    }
+
+    /// Wraps a page the use case cut without counting the whole list: `more` says whether a
+    /// further page exists.
+    pub fn wrap_open_ended<T>(self, items: Vec<T>, more: bool, base_path: &str) -> Paginated<T> {
+        let total = self.offset() + items.len() + usize::from(more);
+        Paginated {
+            total: None,
+            ..self.wrap(items, total, base_path)
         }
     }
 }
@@ -303,8 +345,9 @@ pub struct Paginated<T> {
     pub items: Vec<T>,
     pub page: u32,
     pub per_page: u32,
-    /// Items in the whole list.
-    pub total: u64,
+    /// Items in the whole list (absent where counting would cost a scan: people searches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
     /// The next page's URL, absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
@@ -400,7 +443,7 @@ mod tests {
         };
         let out = page.slice((1..=5).collect(), "/api/v1/x");
         assert_eq!(out.items, vec![3, 4]);
-        assert_eq!(out.total, 5);
+        assert_eq!(out.total, Some(5));
         assert_eq!(out.next.as_deref(), Some("/api/v1/x?page=3&per_page=2"));
         assert_eq!(out.prev.as_deref(), Some("/api/v1/x?page=1&per_page=2"));
         let last = PageQuery {

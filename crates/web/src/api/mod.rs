@@ -3,11 +3,15 @@
 //! free of HTTP concerns. Every handler is registered with `routes!`, which adds it to the
 //! router and to the OpenAPI document at once, so neither can forget the other.
 
+pub mod cases;
 pub mod common;
+pub mod custody;
+pub mod navigation;
+pub mod people;
 pub mod policies;
-pub mod reports;
 pub mod sessions;
 pub mod users;
+pub mod worklists;
 
 use crate::AppState;
 use crate::openapi::{ApiDoc, SharedResponses};
@@ -31,8 +35,48 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::enable_user))
         .routes(routes!(policies::list_policies))
         .routes(routes!(policies::get_policy))
-        // Evaluation
-        .routes(routes!(reports::get_report));
+        // Custody desk
+        .routes(routes!(custody::create_referral))
+        .routes(routes!(custody::likely_matches))
+        .routes(routes!(custody::record_screening_decision))
+        .routes(routes!(custody::rescreen))
+        .routes(routes!(custody::countersign))
+        .routes(routes!(custody::overrides_awaiting))
+        .routes(routes!(custody::allocate))
+        .routes(routes!(custody::make_offer))
+        .routes(routes!(custody::record_consent))
+        // People and cases
+        .routes(routes!(people::search_people))
+        .routes(routes!(people::get_person))
+        .routes(routes!(cases::get_case))
+        // Navigators and supervisors
+        .routes(routes!(navigation::assess_needs))
+        .routes(routes!(navigation::write_contract))
+        .routes(routes!(navigation::sign_contract))
+        .routes(routes!(navigation::start_contract))
+        .routes(routes!(navigation::vary_contract))
+        .routes(routes!(navigation::contract_versions))
+        .routes(routes!(navigation::update_condition_status))
+        .routes(routes!(
+            navigation::schedule_appointment,
+            navigation::list_appointments
+        ))
+        .routes(routes!(navigation::record_attendance))
+        .routes(routes!(navigation::record_contact))
+        .routes(routes!(
+            navigation::refer_to_provider,
+            navigation::list_provider_referrals
+        ))
+        .routes(routes!(navigation::record_provider_response))
+        .routes(routes!(navigation::open_review))
+        .routes(routes!(navigation::decide_review))
+        .routes(routes!(navigation::complete_case))
+        .routes(routes!(navigation::withdraw))
+        // Work lists
+        .routes(routes!(worklists::my_caseload))
+        .routes(routes!(worklists::supervisor_queue))
+        .routes(routes!(worklists::assign_navigator))
+        .routes(routes!(worklists::hand_over));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, v1)
 }
 

@@ -8,3 +8,4 @@ mod browser;
 mod errors;
 mod helpers;
 mod openapi;
+mod story;
