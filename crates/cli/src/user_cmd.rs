@@ -112,7 +112,7 @@ pub async fn run(command: UserCommand, database_url: &str) -> anyhow::Result<()>
                     println!(
                         "{:<24} {:<16} {:<12} {:<8} {}",
                         a.username,
-                        a.role,
+                        a.role.as_str(),
                         a.team.as_deref().unwrap_or("-"),
                         if a.disabled { "disabled" } else { "active" },
                         a.display_name

@@ -16,7 +16,7 @@ pub mod worklists;
 use crate::AppState;
 use crate::openapi::{ApiDoc, SharedResponses};
 use axum::Router;
-use utoipa::openapi::OpenApi as Document;
+use serde_json::Value;
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -80,9 +80,53 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, v1)
 }
 
-/// The API router and its finished OpenAPI document, built from the same route list.
-pub fn router_and_document() -> (Router<AppState>, Document) {
+/// The API router and its finished OpenAPI document (as JSON), built from the same route list.
+pub fn router_and_document() -> (Router<AppState>, Value) {
     let (router, mut document) = openapi_router().split_for_parts();
     SharedResponses.modify(&mut document);
+    let mut document = serde_json::to_value(&document).unwrap_or_default();
+    embed_referral_schema(&mut document);
     (router, document)
+}
+
+/// The referral format's JSON Schema, the one `Referral::from_json` implements.
+const REFERRAL_SCHEMA: &str = include_str!("../../../../schemas/referral.schema.json");
+
+/// Publishes the referral format's own JSON Schema as the `ReferralDocument` component, so
+/// the main request body is described by the schema the parser is tested against rather than
+/// a hand-kept copy. OpenAPI 3.1 schemas are JSON Schema 2020-12, so it fits as it is; its
+/// `$defs` stay inside the component and references to them are rewritten to point there.
+fn embed_referral_schema(document: &mut Value) {
+    let Ok(mut schema) = serde_json::from_str::<Value>(REFERRAL_SCHEMA) else {
+        return;
+    };
+    if let Some(object) = schema.as_object_mut() {
+        object.remove("$schema");
+        object.remove("$id");
+    }
+    rewrite_refs(
+        &mut schema,
+        "#/$defs/",
+        "#/components/schemas/ReferralDocument/$defs/",
+    );
+    document["components"]["schemas"]["ReferralDocument"] = schema;
+}
+
+fn rewrite_refs(value: &mut Value, from: &str, to: &str) {
+    match value {
+        Value::Object(object) => {
+            for (key, child) in object.iter_mut() {
+                match child {
+                    Value::String(target) if key == "$ref" && target.starts_with(from) => {
+                        *target = format!("{to}{}", &target[from.len()..]);
+                    }
+                    _ => rewrite_refs(child, from, to),
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| rewrite_refs(item, from, to)),
+        _ => {}
+    }
 }

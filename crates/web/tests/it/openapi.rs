@@ -30,6 +30,41 @@ async fn the_served_document_is_the_generated_one() {
     );
 }
 
+/// Every `$ref` in the document points at something that exists (the embedded referral
+/// schema's `$defs` included).
+#[test]
+fn every_reference_resolves() {
+    let document = checkpoint_web::openapi_document();
+    let mut refs = Vec::new();
+    collect_refs(&document, &mut refs);
+    assert!(
+        refs.iter()
+            .any(|r| r.contains("ReferralDocument/$defs/person"))
+    );
+    for reference in refs {
+        let pointer = reference.strip_prefix('#').expect("local reference");
+        assert!(
+            document.pointer(pointer).is_some(),
+            "{reference} does not resolve"
+        );
+    }
+}
+
+fn collect_refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(object) => {
+            for (key, child) in object {
+                match child {
+                    Value::String(target) if key == "$ref" => out.push(target.clone()),
+                    _ => collect_refs(child, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_refs(item, out)),
+        _ => {}
+    }
+}
+
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 /// Every operation in the document reaches a handler: an anonymous request answers 401 (or,
@@ -92,7 +127,10 @@ fn every_routed_handler_is_documented() {
     let mut plain_routes = Vec::new();
     let mut registered = BTreeSet::new();
     let views = src.join("views");
-    for file in rust_files(&src).into_iter().filter(|f| !f.starts_with(&views)) {
+    for file in rust_files(&src)
+        .into_iter()
+        .filter(|f| !f.starts_with(&views))
+    {
         let text = std::fs::read_to_string(&file).unwrap();
         let module = file.file_stem().unwrap().to_string_lossy().into_owned();
         let mut lines = text.lines().peekable();
