@@ -4,6 +4,7 @@
 mod database;
 mod demo_cmd;
 mod export_cmd;
+mod link_cmd;
 mod policy_cmd;
 mod report_cmd;
 mod serve_cmd;
@@ -62,6 +63,12 @@ enum Command {
     /// Exports: a pseudonymised case extract (CSV or Parquet), or the Justice Data Lab file.
     #[command(subcommand)]
     Export(export_cmd::ExportCommand),
+    /// Probabilistic record linkage of two CSV files (or one, deduplicated): trains without
+    /// labels, scores every candidate pair and explains each field's weight.
+    ///
+    /// Example: checkpoint link --settings crates/linkage/tests/data/febrl.toml
+    /// --left a.csv --right b.csv --out pairs.csv --best
+    Link(link_cmd::LinkArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +84,7 @@ fn main() -> ExitCode {
         Command::Demo(command) => block_on(demo_cmd::run(command, &cli.database.url)),
         Command::Report(args) => block_on(report_cmd::run(args, &cli.database.url)),
         Command::Export(command) => block_on(export_cmd::run(command, &cli.database.url)),
+        Command::Link(args) => link_cmd::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

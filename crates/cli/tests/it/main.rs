@@ -1,5 +1,6 @@
 //! The CLI's one integration-test binary: runs the real `checkpoint` executable.
 
+mod link;
 mod policy;
 
 use std::path::PathBuf;
