@@ -599,7 +599,11 @@ impl Driver<'_> {
     }
 
     async fn assign(&mut self, r: &mut Running) -> Result<(), AppError> {
-        let team = if r.case.index.is_multiple_of(2) { NORTH } else { SOUTH };
+        let team = if r.case.index.is_multiple_of(2) {
+            NORTH
+        } else {
+            SOUTH
+        };
         let supervisor = self.staff.supervisor.clone();
         let assignment = Assignment::Auto {
             team: team.to_owned(),
