@@ -220,6 +220,12 @@ pub async fn quick_attendance(
             let mut form = Form::with_values(values.clone());
             form.absorb(error, |f| f.rsplit('.').next().unwrap_or(f).to_owned())
                 .or_page(&viewer)?;
+            // The row is small: say which field each message is about.
+            for problem in &mut form.problems {
+                if problem.field == "note" {
+                    problem.message = "Add a note saying why the appointment was missed".to_owned();
+                }
+            }
             if htmx {
                 // htmx swaps only 2xx answers: the form with its errors comes back as 200.
                 let appointment = DueAppointment {

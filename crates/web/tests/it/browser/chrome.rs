@@ -351,7 +351,12 @@ async fn custody_navigator_and_supervisor_take_a_case_to_prosecution() {
     c.goto(&server.url("/caseload")).await.expect("caseload");
     css(&c, "[data-testid=quick-attendance]").await;
     snap(&c, "04-caseload").await;
+    // Missed without the note first: the form comes back in place with the problem.
     fill(&c, "reason", "unacceptable").await;
+    click(&c, "[data-testid=quick-attendance] .button--warning").await;
+    let problem = text_of(&c, "[data-testid=quick-attendance] .error-message").await;
+    assert!(problem.contains("Add a note"), "{problem}");
+    fill(&c, "note", "Did not answer the door or the phone").await;
     click(&c, "[data-testid=quick-attendance] .button--warning").await;
     let recorded = text_of(&c, "[data-testid=attendance-recorded]").await;
     assert!(
@@ -386,7 +391,7 @@ async fn custody_navigator_and_supervisor_take_a_case_to_prosecution() {
     submit(&c, "[data-testid=decide]").await;
     assert_eq!(
         text_of(&c, "[data-testid=case-state]").await,
-        "Prosecution referred"
+        "Referred for prosecution"
     );
     let timeline = text_of(&c, "[data-testid=timeline]").await;
     assert!(timeline.contains("Refer for prosecution"), "{timeline}");
