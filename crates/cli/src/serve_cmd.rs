@@ -21,7 +21,21 @@ pub struct ServeArgs {
     /// Mark the session cookie `Secure`. Set this when browsers reach Checkpoint over HTTPS.
     #[arg(long, env = "CHECKPOINT_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Serve synthetic demo data: fills the database (by default the SQLite file
+    /// `checkpoint-demo.db`, created if missing, reused if already filled) with cases in every
+    /// state across two years, and prints one demo login per role.
+    #[arg(long)]
+    pub demo: bool,
+    /// How many demo cases to create (with `--demo`, on an empty database).
+    #[arg(long, default_value_t = 600, requires = "demo")]
+    pub demo_cases: usize,
+    /// Seed of the demo data (the same seed gives the same cases).
+    #[arg(long, default_value_t = 2026, requires = "demo")]
+    pub demo_seed: u64,
 }
+
+/// The demo's own database when none was named, so a demo never fills a real one.
+pub const DEMO_DATABASE_URL: &str = "sqlite://checkpoint-demo.db";
 
 /// Logs go to standard error as text; `RUST_LOG` filters them (default `info`). Nothing
 /// personal is logged: requests are logged by route template, not by URI.
@@ -45,6 +59,11 @@ pub fn load_policies(dir: Option<&std::path::Path>) -> anyhow::Result<PolicyRegi
 
 pub async fn run(args: ServeArgs, database_url: &str) -> anyhow::Result<()> {
     init_tracing();
+    let database_url = if args.demo && database_url == checkpoint_store::DEFAULT_DATABASE_URL {
+        DEMO_DATABASE_URL
+    } else {
+        database_url
+    };
     // The URL may hold a password: report the backend, never the URL.
     let db = Db::connect(database_url)
         .await
@@ -58,6 +77,17 @@ pub async fn run(args: ServeArgs, database_url: &str) -> anyhow::Result<()> {
     let policies = load_policies(args.policies.as_deref())?;
     tracing::info!(versions = policies.all().len(), "policies loaded");
     let app = App::new(db.clone(), policies, Clock::System, Settings::default());
+    if args.demo {
+        tracing::info!(
+            cases = args.demo_cases,
+            "preparing demo data (reused if present)"
+        );
+        let summary = checkpoint_synth::demo::seed_demo(&app, args.demo_cases, args.demo_seed)
+            .await
+            .context("cannot fill the demo database")?;
+        // The operator reads the logins from the terminal: stdout, not the log.
+        println!("{summary}");
+    }
     let router = checkpoint_web::router(
         app,
         checkpoint_web::WebConfig {

@@ -57,11 +57,17 @@ pub fn router() -> Router<AppState> {
         .route("/referrals/new", get(custody::new_referral))
         .route("/referrals", post(custody::submit_referral))
         .route("/cases/{case_id}/decision", get(custody::decision_page))
-        .route("/cases/{case_id}/screening", post(custody::record_screening))
+        .route(
+            "/cases/{case_id}/screening",
+            post(custody::record_screening),
+        )
         .route("/cases/{case_id}/allocation", post(custody::allocate))
         .route("/cases/{case_id}/offer", post(custody::make_offer))
         .route("/cases/{case_id}/consent", post(custody::record_consent))
-        .route("/cases/{case_id}/countersignature", post(custody::countersign))
+        .route(
+            "/cases/{case_id}/countersignature",
+            post(custody::countersign),
+        )
         .route("/cases/{case_id}", get(cases::case_page))
         .route("/cases/{case_id}/{action}", post(cases::case_action))
         .route(
@@ -81,7 +87,10 @@ pub fn router() -> Router<AppState> {
         .route("/reports", get(reports::index))
         .route("/reports/{name}", get(reports::report_page))
         .route("/admin/users", get(admin::users).post(admin::add_user))
-        .route("/admin/users/{username}/{action}", post(admin::set_disabled))
+        .route(
+            "/admin/users/{username}/{action}",
+            post(admin::set_disabled),
+        )
         .route("/policies", get(admin::policies))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -96,7 +105,10 @@ pub fn router() -> Router<AppState> {
             HeaderValue::from_static("same-origin"),
         ));
     let assets = Router::new()
-        .route(HTMX_PATH, get(|| async { asset("text/javascript", HTMX_JS) }))
+        .route(
+            HTMX_PATH,
+            get(|| async { asset("text/javascript", HTMX_JS) }),
+        )
         .route(
             CSS_PATH,
             get(|| async { asset("text/css; charset=utf-8", CSS.as_bytes()) }),
@@ -169,7 +181,10 @@ pub enum ViewError {
     /// A post without a valid CSRF token, or from another site.
     ForgedForm,
     /// A use case refused, shown inside the viewer's chrome.
-    App { chrome: Box<Chrome>, error: AppError },
+    App {
+        chrome: Box<Chrome>,
+        error: AppError,
+    },
     /// A use case refused before the viewer was known.
     Bare(AppError),
 }
@@ -228,7 +243,9 @@ impl IntoResponse for ViewError {
             AppError::NotFound { what } => (
                 StatusCode::NOT_FOUND,
                 "Page not found",
-                format!("There is no {what} here that you can see. Check the address or search again."),
+                format!(
+                    "There is no {what} here that you can see. Check the address or search again."
+                ),
             ),
             AppError::Invalid(errors) => (
                 StatusCode::UNPROCESSABLE_ENTITY,

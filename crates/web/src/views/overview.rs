@@ -57,6 +57,7 @@ fn percent(
 ) -> String {
     match (part.value(), whole.value()) {
         (Some(p), Some(w)) if w > 0 => format!("{:.0}%", 100.0 * p as f64 / w as f64),
+        (_, Some(0)) => "–".to_owned(),
         _ => "withheld".to_owned(),
     }
 }
@@ -111,7 +112,8 @@ pub async fn overview(
         .or_else(|| totals.first())
         .map(|r| r.counts);
     let (headlines, chart) = match overall {
-        Some(c) => (
+        // An empty programme has nothing to chart.
+        Some(c) if c.referred.value() != Some(0) => (
             vec![
                 Headline {
                     label: "Referred",
@@ -140,7 +142,7 @@ pub async fn overview(
             ],
             funnel_svg("Programme funnel", &c),
         ),
-        None => (Vec::new(), String::new()),
+        _ => (Vec::new(), String::new()),
     };
     let rows = totals
         .iter()

@@ -72,7 +72,6 @@ struct SupervisorPage {
     contact_gaps: Vec<WatchRow>,
     more_risks: usize,
     more_gaps: usize,
-    show_all: bool,
     form: Form,
     reload_href: &'static str,
     handed_over: String,
@@ -187,7 +186,6 @@ async fn queue_response(
         more_gaps: gaps.len().saturating_sub(limit),
         deadline_risks: risks.into_iter().take(limit).collect(),
         contact_gaps: gaps.into_iter().take(limit).collect(),
-        show_all,
         form,
         reload_href: "/supervisor",
         handed_over: query
