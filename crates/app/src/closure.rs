@@ -8,7 +8,6 @@ use crate::contracts::{DeadlineStatus, status_of};
 use crate::error::AppError;
 use crate::permissions::Action;
 use crate::{Actor, App, FieldError};
-use checkpoint_domain::deadline::ContractLength;
 use checkpoint_domain::lifecycle::{
     CaseState, IllegalTransition, Transition, TransitionKind, next_state,
 };
@@ -70,17 +69,6 @@ pub struct CaseWithdrawn {
     pub deadline: DeadlineStatus,
 }
 
-/// `date` plus months, clamped to the month's end; saturates at the calendar's end.
-fn add_months(date: Date, months: u16) -> Date {
-    // i8 months cover 127; longer periods (retention) go through weeks-free month spans.
-    match i8::try_from(months) {
-        Ok(m) => ContractLength::Months(m).end_from(date),
-        Err(_) => date
-            .checked_add(jiff::Span::new().months(i64::from(months)))
-            .unwrap_or(Date::MAX),
-    }
-}
-
 impl App {
     /// After `fail` or `withdraw`: refer for prosecution while the deadline allows (or when
     /// there is none), otherwise close as time limit expired, with the policy's outcome code.
@@ -111,8 +99,12 @@ impl App {
             "days_remaining": deadline.days_remaining,
         }));
         let step = step.because(&deadline.words);
-        let (updated, _) = self
+        let (closed, _) = self
             .apply_transition(tx, actor, case, case.version, step)
+            .await?;
+        // Failures and withdrawals stay in the evaluation (intention to treat).
+        let updated = self
+            .open_follow_up_window(tx, actor, &closed, "case closed without completion")
             .await?;
         Ok((updated, Disposal::of(code, expired)))
     }
@@ -125,7 +117,6 @@ impl App {
         case_id: Uuid,
         version: i64,
     ) -> Result<CaseCompleted, AppError> {
-        let today = self.clock().today();
         let mut tx = self.begin().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::CompleteCase, case_id)
@@ -168,11 +159,6 @@ impl App {
         let (completed, _) = self
             .apply_transition(&mut tx, actor, &case, version, step)
             .await?;
-        let follow_months = policy.follow_up_months().iter().copied().max().unwrap_or(0);
-        let follow_up_until = add_months(contract.end_date.get(), follow_months);
-        // Records are reviewed a fixed time after closure, never before follow-up ends.
-        let retention_review_on =
-            add_months(today, policy.retention().review_after_months).max(follow_up_until);
         let step = CaseStep::new(Transition::BeginFollowUp).with_payload(serde_json::json!({
             "follow_up_months": policy.follow_up_months(),
         }));
@@ -180,12 +166,19 @@ impl App {
         let (following, _) = self
             .apply_transition(&mut tx, actor, &completed, version_after, step)
             .await?;
-        let mut dates = following.key_dates();
-        dates.follow_up_until = Some(follow_up_until.into());
-        dates.retention_review_on = Some(retention_review_on.into());
         let updated = self
-            .change_key_dates(&mut tx, actor, &following, &dates, "case completed")
+            .open_follow_up_window(&mut tx, actor, &following, "case completed")
             .await?;
+        let dates = updated.key_dates();
+        let (Some(follow_up_until), Some(retention_review_on)) =
+            (dates.follow_up_until, dates.retention_review_on)
+        else {
+            return Err(AppError::Internal(
+                "follow-up dates were not set".to_owned(),
+            ));
+        };
+        let (follow_up_until, retention_review_on) =
+            (follow_up_until.get(), retention_review_on.get());
         tx.commit().await?;
         Ok(CaseCompleted {
             case_id,

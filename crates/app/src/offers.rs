@@ -191,9 +191,15 @@ impl App {
                 }))
             }
         };
-        let (updated, _) = self
+        let (mut updated, _) = self
             .apply_transition(&mut tx, actor, &case, expected_version, step)
             .await?;
+        if matches!(consent, Consent::Declined { .. }) {
+            // Back to the usual process, and followed up like everyone else (ITT).
+            updated = self
+                .open_follow_up_window(&mut tx, actor, &updated, "offer declined")
+                .await?;
+        }
         tx.commit().await?;
         CaseProgress::of(&updated)
     }

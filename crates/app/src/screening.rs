@@ -360,6 +360,11 @@ impl App {
             .await?
             .ok_or_else(|| AppError::Internal("case has no screening advice".to_owned()))?;
         if current.decision.is_some() {
+            // Two writers can both pass the version check before either commits; the loser then
+            // sees the winner's decision here. Its copy is stale: say so, rather than blaming
+            // the request.
+            let now = checkpoint_store::cases::get(&mut tx, case_id).await?;
+            check_version(&now, expected_version)?;
             return Err(AppError::invalid(
                 "case",
                 "this advice has already been decided; re-screen with the missing information \

@@ -475,9 +475,15 @@ impl App {
         let step = CaseStep::new(Transition::Allocate { arm: slot.arm }).with_payload(
             serde_json::json!({ "trial_id": trial.trial_id, "arm": slot.arm.as_str() }),
         );
-        let (updated, _) = self
+        let (mut updated, _) = self
             .apply_transition(&mut tx, actor, &case, expected_version, step)
             .await?;
+        if slot.arm == TrialArm::Control {
+            // Controls go to the usual process and are followed up from the allocation day.
+            updated = self
+                .open_follow_up_window(&mut tx, actor, &updated, "allocated to control")
+                .await?;
+        }
         // The allocation log (design.md §6): everything needed to check the slot later.
         audit::append(
             &mut tx,

@@ -500,6 +500,15 @@ async fn consent_declined_returns_to_the_usual_process_and_admission_is_guarded(
             .await
             .unwrap();
         assert_eq!(declined.state, CaseState::Declined, "{b}");
+        // Decliners go back to the usual process and are followed up from the decision day.
+        let mut tx = t.app.db().begin_read().await.unwrap();
+        let row = checkpoint_store::cases::get(&mut tx, id).await.unwrap();
+        tx.rollback().await.unwrap();
+        assert_eq!(
+            row.follow_up_until.map(|d| d.get()),
+            Some(date(2028, 3, 4)),
+            "{b}: 24 months after 4 March 2026"
+        );
     }
 }
 

@@ -170,6 +170,13 @@ async fn a_missed_appointment_leads_to_a_failed_review_and_a_prosecution_referra
             decided.result
         );
         assert_eq!(decided.deadline.days_remaining, Some(169), "{b}");
+        // Failures stay in the evaluation (intention to treat): followed up from the index date.
+        let failed = reload(&t, case.id).await;
+        let window = failed.follow_up_until.map(|d| d.get());
+        assert!(
+            window.is_some_and(|until| until > t.clock().today()),
+            "{b}: a failed case has a follow-up window ({window:?})"
+        );
         assert!(
             decided.deadline.words.contains("20 August 2026"),
             "{b}: {}",
@@ -185,9 +192,15 @@ async fn a_missed_appointment_leads_to_a_failed_review_and_a_prosecution_referra
             .collect();
         tx.rollback().await.unwrap();
         assert_eq!(
-            &kinds[kinds.len() - 4..],
-            ["start", "open_review", "fail", "refer_for_prosecution"],
-            "{b}"
+            &kinds[kinds.len() - 5..],
+            [
+                "start",
+                "open_review",
+                "fail",
+                "refer_for_prosecution",
+                "key_dates_changed"
+            ],
+            "{b}: the follow-up window opens after the referral"
         );
         assert!(audit::verify(t.app.db()).await.unwrap().is_intact(), "{b}");
     }
@@ -317,8 +330,8 @@ async fn completion_waits_for_every_condition_then_opens_follow_up_with_dates() 
         assert_eq!(done.outcome_code, 22, "{b}");
         assert_eq!(
             done.follow_up_until,
-            date(2028, 7, 4),
-            "{b}: 24 months after 4 July 2026"
+            date(2028, 3, 4),
+            "{b}: 24 months after the index date, the contract's start on 4 March 2026"
         );
         assert_eq!(
             done.retention_review_on,
@@ -328,7 +341,7 @@ async fn completion_waits_for_every_condition_then_opens_follow_up_with_dates() 
         let row = reload(&t, case.id).await;
         assert_eq!(
             row.follow_up_until.map(|d| d.get()),
-            Some(date(2028, 7, 4)),
+            Some(date(2028, 3, 4)),
             "{b}"
         );
         assert_eq!(

@@ -346,9 +346,7 @@ impl Rule {
             ),
             Rule::MaxOffenceAge { limit } => {
                 let too_old_from = match *limit {
-                    OffenceAgeLimit::Months(m) => {
-                        add_months(offence.offence_date, i8::try_from(m).unwrap_or(i8::MAX))
-                    }
+                    OffenceAgeLimit::Months(m) => add_months(offence.offence_date, i32::from(m)),
                     OffenceAgeLimit::Days(d) => add_days(offence.offence_date, i32::from(d)),
                 };
                 let evidence = Evidence::OffenceAge {
@@ -463,12 +461,8 @@ impl Rule {
                         },
                     );
                 };
-                let since = within_years.map(|y| {
-                    add_months(
-                        referral.referral_date,
-                        i8::try_from(-12 * i32::from(y)).unwrap_or(i8::MIN),
-                    )
-                });
+                let since =
+                    within_years.map(|y| add_months(referral.referral_date, -12 * i32::from(y)));
                 let mut matching = 0u32;
                 let mut latest = None;
                 for episode in history {
