@@ -29,6 +29,7 @@ pub mod clock;
 pub mod closure;
 pub mod contracts;
 pub mod error;
+mod follow_up;
 pub mod exports;
 pub mod needs;
 pub mod offers;
