@@ -8,6 +8,7 @@
 # Usage: bench/http-referrals.sh [SECONDS] [THREADS] [CONNECTIONS]   (default 20 2 16)
 # PostgreSQL: BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres) names a
 # server; a scratch database is created there and dropped afterwards. Set it to "" to skip.
+# CHECKPOINT_BIN=PATH measures a prebuilt binary instead of building one.
 # Needs wrk (Debian package `wrk`; installed with apt-get when missing), curl and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +26,12 @@ fi
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "kernel:  $(uname -sr); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
-cargo build --release -q -p checkpoint-cli
-bin=${CARGO_TARGET_DIR:-target}/release/checkpoint
+if [[ -n "${CHECKPOINT_BIN:-}" ]]; then
+    bin=$CHECKPOINT_BIN
+else
+    cargo build --release -q -p checkpoint-cli
+    bin=${CARGO_TARGET_DIR:-target}/release/checkpoint
+fi
 
 scratch=$(mktemp -d)
 server_pid=""
