@@ -9,6 +9,7 @@ pub mod custody;
 pub mod navigation;
 pub mod people;
 pub mod policies;
+pub mod reports;
 pub mod sessions;
 pub mod users;
 pub mod worklists;
@@ -76,7 +77,9 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(worklists::my_caseload))
         .routes(routes!(worklists::supervisor_queue))
         .routes(routes!(worklists::assign_navigator))
-        .routes(routes!(worklists::hand_over));
+        .routes(routes!(worklists::hand_over))
+        // Evaluation
+        .routes(routes!(reports::get_report));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, v1)
 }
 
