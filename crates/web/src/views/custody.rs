@@ -172,7 +172,7 @@ fn parse_referral(values: &Posted, form: &mut Form) -> Option<Referral> {
         parse_enum,
     );
     let gravity_base = optional(form, values, "offence.gravity.base", "the gravity", |s| {
-        s.parse::<u8>().ok().and_then(|g| parse_enum_number(g))
+        s.parse::<u8>().ok().and_then(gravity)
     });
     let drug_class = optional(
         form,
@@ -328,7 +328,7 @@ fn parse_referral(values: &Posted, form: &mut Form) -> Option<Referral> {
     .filter(|_| !form.has_problems())
 }
 
-fn parse_enum_number(g: u8) -> Option<checkpoint_domain::offence::Gravity> {
+fn gravity(g: u8) -> Option<checkpoint_domain::offence::Gravity> {
     checkpoint_domain::offence::Gravity::new(g).ok()
 }
 
