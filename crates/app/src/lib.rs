@@ -31,6 +31,7 @@ pub mod contracts;
 pub mod error;
 mod follow_up;
 pub mod exports;
+pub mod monitoring;
 pub mod needs;
 pub mod offers;
 pub mod people;
@@ -92,6 +93,8 @@ struct Inner {
     policies: PolicyRegistry,
     clock: Clock,
     settings: Settings,
+    /// The linkage index of known people (reoffending monitoring), built on first use.
+    monitor: monitoring::Monitor,
 }
 
 impl App {
@@ -102,6 +105,7 @@ impl App {
                 policies,
                 clock,
                 settings,
+                monitor: monitoring::Monitor::default(),
             }),
         }
     }

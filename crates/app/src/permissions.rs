@@ -46,10 +46,13 @@ pub enum Action {
     ManageUsers,
     ViewPolicies,
     ViewAuditLog,
+    // Reoffending monitoring
+    ImportArrests,
+    ReviewLinkage,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 31] = [
         Action::CreateReferral,
         Action::RecordScreeningDecision,
         Action::AllocateTrialArm,
@@ -79,6 +82,8 @@ impl Action {
         Action::ManageUsers,
         Action::ViewPolicies,
         Action::ViewAuditLog,
+        Action::ImportArrests,
+        Action::ReviewLinkage,
     ];
 }
 
@@ -112,6 +117,10 @@ pub fn role_may(role: Role, action: Action) -> bool {
         ViewReports | ExportPseudonymised => matches!(role, Analyst | Supervisor),
         ManageUsers | ViewAuditLog => matches!(role, Admin),
         ViewPolicies => true,
+        // An arrest feed is an operational job: admins may run it (they see only counts).
+        ImportArrests => matches!(role, Supervisor | Admin),
+        // The clerical queue shows anyone's arrest against any participant: supervisors only.
+        ReviewLinkage => matches!(role, Supervisor),
     }
 }
 

@@ -192,14 +192,31 @@ impl App {
             date,
         };
         validate_trigger(&trigger, self.clock().today())?;
-        let writer = Writer::System(&system.name);
         let mut tx = self.begin().await?;
         let case = cases::get(&mut tx, case_id).await?;
-        let state = state_of(&case)?;
-        let noted = match state {
+        let noted = self
+            .note_arrest_in_tx(&mut tx, &system.name, &case, &trigger)
+            .await?;
+        tx.commit().await?;
+        Ok(noted)
+    }
+
+    /// [`App::open_review_for_arrest`] inside the caller's transaction (the arrest feed links
+    /// and acts on a batch of arrests atomically). The trigger must already be valid.
+    pub(crate) async fn note_arrest_in_tx(
+        &self,
+        tx: &mut Tx,
+        system_name: &str,
+        case: &CaseRow,
+        trigger: &ReviewTrigger,
+    ) -> Result<ArrestNoted, AppError> {
+        let writer = Writer::System(system_name);
+        let case_id = case.id;
+        let state = state_of(case)?;
+        Ok(match state {
             CaseState::Active => {
                 let (_, opened) = self
-                    .open_review_in_tx(&mut tx, writer, &case, case.version, &trigger)
+                    .open_review_in_tx(tx, writer, case, case.version, trigger)
                     .await?;
                 ArrestNoted::ReviewOpened(opened)
             }
@@ -210,7 +227,7 @@ impl App {
                     payload: serde_json::json!({ "trigger": trigger }),
                 };
                 let updated = self
-                    .note_case_event(&mut tx, writer, &case, case.version, note)
+                    .note_case_event(tx, writer, case, case.version, note)
                     .await?;
                 ArrestNoted::AddedToOpenReview {
                     case_id,
@@ -221,9 +238,7 @@ impl App {
                 case_id,
                 state: other,
             },
-        };
-        tx.commit().await?;
-        Ok(noted)
+        })
     }
 
     /// `active → non_compliance_review` with the trigger, inside the caller's transaction.

@@ -29,6 +29,10 @@ pub enum Entity {
     User,
     Session,
     AuditEntry,
+    LinkageModel,
+    Arrest,
+    ClericalReview,
+    ReoffendingEvent,
 }
 
 impl Entity {
@@ -48,6 +52,10 @@ impl Entity {
             Entity::User => "user",
             Entity::Session => "session",
             Entity::AuditEntry => "audit entry",
+            Entity::LinkageModel => "linkage model",
+            Entity::Arrest => "arrest",
+            Entity::ClericalReview => "clerical review",
+            Entity::ReoffendingEvent => "reoffending event",
         }
     }
 
@@ -67,6 +75,10 @@ impl Entity {
             Entity::User => "users",
             Entity::Session => "sessions",
             Entity::AuditEntry => "audit_log",
+            Entity::LinkageModel => "linkage_models",
+            Entity::Arrest => "arrests",
+            Entity::ClericalReview => "clerical_reviews",
+            Entity::ReoffendingEvent => "reoffending_events",
         }
     }
 }
@@ -156,6 +168,16 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str, Entity)] = &[
         Entity::Contract,
     ),
     ("sessions_pkey", "sessions.token_hash", Entity::Session),
+    (
+        "arrests_source_ref_key",
+        "arrests.source, arrests.arrest_ref",
+        Entity::Arrest,
+    ),
+    (
+        "reoffending_events_arrest_case_key",
+        "reoffending_events.arrest_id, reoffending_events.case_id",
+        Entity::ReoffendingEvent,
+    ),
 ];
 
 /// Turns a failed statement into a [`StoreError`]. `value` is the natural key the statement

@@ -8,7 +8,8 @@
 //!   [`people`], [`referrals`], [`decisions`], [`cases`] (with the case event log and case
 //!   references), [`contracts`] (with conditions), [`appointments`], [`provider_referrals`],
 //!   [`needs`], [`trials`], [`users`] (with sessions), [`screening`] (the policy's advice on a
-//!   case and countersignatures of overrides).
+//!   case and countersignatures of overrides), [`arrests`] (the arrest feed, its links,
+//!   clerical review queue, reoffending events and stored linkage models).
 //! - [`audit`]: the hash-chained DPA 2018 s.62 log; [`backup`]: online backups and the portable
 //!   dump that restores into either backend.
 //! - [`error`]: [`StoreError`], with constraint violations mapped to named variants.
@@ -29,6 +30,7 @@
 //!   transaction, so they are dense: a rolled-back create gives its number back.
 
 pub mod appointments;
+pub mod arrests;
 pub mod audit;
 pub mod backup;
 pub mod cases;

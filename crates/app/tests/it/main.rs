@@ -7,6 +7,7 @@ mod custody;
 mod helpers;
 mod trial;
 mod lifecycle_story;
+mod monitoring;
 mod navigation_fixtures;
 mod navigator;
 mod permission_matrix;

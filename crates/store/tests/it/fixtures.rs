@@ -272,6 +272,8 @@ pub async fn populate(tx: &mut Tx) {
     .await
     .expect("allocation");
 
+    monitoring_rows(tx, person.id, case.id, navigator.id).await;
+
     for action in AuditAction::ALL {
         audit::append(
             tx,
@@ -282,4 +284,99 @@ pub async fn populate(tx: &mut Tx) {
         .await
         .expect("audit");
     }
+}
+
+/// One row in each reoffending-monitoring table: a model, two arrests (one linked, one queued
+/// and decided) and a reoffending event.
+async fn monitoring_rows(tx: &mut Tx, person_id: Uuid, case_id: Uuid, reviewer: Uuid) {
+    use checkpoint_store::arrests::{
+        self, ArrestRow, ClericalRow, LinkRow, NewModel, ReoffendingRow,
+    };
+    let version = arrests::insert_model(
+        tx,
+        &NewModel {
+            method: "em",
+            model_json: "{}",
+            people: 1,
+            arrests: 2,
+            labels: 0,
+            created_by: "system:test",
+        },
+    )
+    .await
+    .expect("model");
+    let arrest = |arrest_ref: &str| ArrestRow {
+        id: Uuid::now_v7(),
+        source: "feed".to_owned(),
+        arrest_ref: arrest_ref.to_owned(),
+        given_name: "Ewa".to_owned(),
+        surname: "Nowak".to_owned(),
+        dob: "03/04/1990".to_owned(),
+        postcode: "QX1 1AA".to_owned(),
+        pnc_id: String::new(),
+        arrest_date: CivilDate(jiff::civil::date(2026, 5, 1)),
+        offence: "theft".to_owned(),
+        band: "link".to_owned(),
+        best_person_id: Some(person_id),
+        best_probability: Some(0.987_654_321),
+        model_version: version,
+        imported_at: Instant::now(),
+    };
+    let (linked, queued) = (arrest("A-1"), arrest("A-2"));
+    let inserted = arrests::insert_arrests(tx, &[linked.clone(), queued.clone()])
+        .await
+        .expect("arrests");
+    assert_eq!(inserted.len(), 2);
+    arrests::insert_links(
+        tx,
+        &[LinkRow {
+            arrest_id: linked.id,
+            person_id,
+            match_probability: 0.987_654_321,
+            match_weight: 6.25,
+            explanation_json: "{}".to_owned(),
+            via: "automatic".to_owned(),
+            decided_by: None,
+            model_version: version,
+            linked_at: Instant::now(),
+        }],
+    )
+    .await
+    .expect("link");
+    arrests::queue_reviews(
+        tx,
+        &[ClericalRow {
+            arrest_id: queued.id,
+            person_id,
+            match_probability: 0.7,
+            match_weight: 1.25,
+            explanation_json: "{}".to_owned(),
+            status: "pending".to_owned(),
+            model_version: version,
+            queued_at: Instant::now(),
+            decided_by: None,
+            decided_at: None,
+            reason: None,
+        }],
+    )
+    .await
+    .expect("queue");
+    arrests::decide_review(tx, queued.id, "rejected", reviewer, "different person")
+        .await
+        .expect("decide");
+    arrests::insert_reoffending(
+        tx,
+        &ReoffendingRow {
+            id: Uuid::now_v7(),
+            arrest_id: linked.id,
+            case_id,
+            person_id,
+            phase: "follow_up".to_owned(),
+            arrest_date: CivilDate(jiff::civil::date(2026, 5, 1)),
+            offence: "theft".to_owned(),
+            recorded_at: Instant::now(),
+        },
+    )
+    .await
+    .expect("reoffending");
 }
