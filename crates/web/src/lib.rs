@@ -79,7 +79,8 @@ pub fn router(app: App, config: WebConfig) -> Router {
             }
         }),
     )
-    .fallback(|| async { ApiError::NoRoute.into_response() })
+    // Unknown API paths answer problem details; anything else is a page a person typed.
+    .fallback(views::fallback)
     .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed.into_response() })
     .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
     // Responses carry personal data: never cache them, never let a browser sniff types.

@@ -142,6 +142,14 @@ async fn home(viewer: Viewer) -> Redirect {
     Redirect::to(home_path(viewer.actor.role))
 }
 
+/// Unknown paths: problem details under `/api`, a "page not found" page elsewhere.
+pub async fn fallback(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api") {
+        return crate::ApiError::NoRoute.into_response();
+    }
+    ViewError::Bare(AppError::NotFound { what: "page" }).into_response()
+}
+
 /// Renders a template with a status; a template that fails to render is a bug, logged and
 /// answered with a plain 500.
 pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {

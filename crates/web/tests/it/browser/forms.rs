@@ -19,6 +19,10 @@ async fn every_page_names_the_signed_in_user_and_role() {
     assert!(page.contains("Test nav.north.1") && page.contains("Navigator · north team"));
     assert!(page.contains("<main id=\"main-content\"") && page.contains("Skip to main content"));
 
+    let missing = navigator.get("/no-such-page").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.contains("Page not found"));
+
     let wrong = FormClient::new(&server.base);
     let form = wrong.get("/sign-in").await;
     let refused = wrong
