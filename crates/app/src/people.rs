@@ -356,6 +356,20 @@ impl App {
         person: &PersonDetails,
         except: Option<Uuid>,
     ) -> Result<Vec<PersonMatch>, AppError> {
+        let matches = self.likely_matches_unaudited(tx, person, except).await?;
+        self.audit_matches_shown(tx, actor, &matches).await?;
+        Ok(matches)
+    }
+
+    /// The likely matches without their audit rows: for a read snapshot taken before a write
+    /// transaction, so the candidate queries do not hold SQLite's single writer lock. The
+    /// caller must write [`App::audit_matches_shown`] in the transaction that shows them.
+    pub(crate) async fn likely_matches_unaudited(
+        &self,
+        tx: &mut Tx,
+        person: &PersonDetails,
+        except: Option<Uuid>,
+    ) -> Result<Vec<PersonMatch>, AppError> {
         let dates = birth_date_variants(person.date_of_birth);
         let pnc = person
             .pnc_id
@@ -396,7 +410,17 @@ impl App {
             }
         }
         matches.sort_by(|a, b| b.score.cmp(&a.score).then(a.person_id.cmp(&b.person_id)));
-        for m in &matches {
+        Ok(matches)
+    }
+
+    /// One consultation audit row per likely match shown to the actor.
+    pub(crate) async fn audit_matches_shown(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        matches: &[PersonMatch],
+    ) -> Result<(), AppError> {
+        for m in matches {
             self.audit_consultation(
                 tx,
                 actor,
@@ -406,7 +430,7 @@ impl App {
             )
             .await?;
         }
-        Ok(matches)
+        Ok(())
     }
 
     /// A page of people matching the query (name start, PNC id, date of birth), by name.

@@ -239,15 +239,20 @@ impl App {
         } = input;
         let scheme_id = scheme_id.trim().to_owned();
         let policy = validate_referral(self, &scheme_id, &referral, "scheme_id")?;
-        let mut tx = self.begin().await?;
-
         let existing = match person {
             PersonChoice::Existing(id) => Some(id),
             PersonChoice::New => None,
         };
+        // The duplicate check reads in a snapshot of its own, before the write transaction, so
+        // its candidate queries do not hold SQLite's single writer lock. A person created in
+        // between by another desk is caught next time; the check is advice, never a merge.
+        let mut read = self.begin_read().await?;
         let matches = self
-            .likely_people_in(&mut tx, actor, &referral.person, existing)
+            .likely_matches_unaudited(&mut read, &referral.person, existing)
             .await?;
+        read.rollback().await?;
+        let mut tx = self.begin().await?;
+        self.audit_matches_shown(&mut tx, actor, &matches).await?;
         let person_id = match person {
             PersonChoice::Existing(id) => {
                 let known = match people::get(&mut tx, id).await {

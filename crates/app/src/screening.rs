@@ -363,7 +363,7 @@ impl App {
             // Two writers can both pass the version check before either commits; the loser then
             // sees the winner's decision here. Its copy is stale: say so, rather than blaming
             // the request.
-            let now = checkpoint_store::cases::get(&mut tx, case_id).await?;
+            let now = cases::get(&mut tx, case_id).await?;
             check_version(&now, expected_version)?;
             return Err(AppError::invalid(
                 "case",
