@@ -4,6 +4,7 @@
 mod database;
 mod demo_cmd;
 mod export_cmd;
+mod import_cmd;
 mod link_cmd;
 mod policy_cmd;
 mod report_cmd;
@@ -69,6 +70,12 @@ enum Command {
     /// Example: checkpoint link --settings crates/linkage/tests/data/febrl.toml
     /// --left a.csv --right b.csv --out pairs.csv --best
     Link(link_cmd::LinkArgs),
+    /// Import a feed: `checkpoint import arrests FEED.csv` links new arrests to participants.
+    #[command(subcommand)]
+    Import(import_cmd::ImportCommand),
+    /// The stored linkage model: `train` without labels, `refit` from clerical decisions.
+    #[command(subcommand)]
+    Linkage(import_cmd::LinkageCommand),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +92,8 @@ fn main() -> ExitCode {
         Command::Report(args) => block_on(report_cmd::run(args, &cli.database.url)),
         Command::Export(command) => block_on(export_cmd::run(command, &cli.database.url)),
         Command::Link(args) => link_cmd::run(&args),
+        Command::Import(command) => block_on(import_cmd::run_import(command, &cli.database.url)),
+        Command::Linkage(command) => block_on(import_cmd::run_linkage(command, &cli.database.url)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

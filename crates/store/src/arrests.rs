@@ -14,9 +14,10 @@ use crate::db::{Tx, on_tx};
 use crate::error::{Entity, StoreError, not_found};
 use crate::time::{CivilDate, Instant};
 
-/// Rows per multi-row INSERT: 15 columns × 500 stays far below both backends' limits on bound
-/// parameters (SQLite 32,766; PostgreSQL 65,535).
-const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per multi-row statement. Small on purpose: sqlx binds SQLite's `$N` parameters by name,
+/// a lookup linear in the statement's parameter count, so binding costs grow with the square
+/// of the statement's width (7,500 parameters spent more time binding than linking).
+const ROWS_PER_STATEMENT: usize = 40;
 
 // ---------------------------------------------------------------------------------------------
 // Models
@@ -589,4 +590,25 @@ pub async fn latest_model_not(tx: &mut Tx, method: &str) -> Result<Option<ModelR
             .fetch_optional(conn)
             .await?
     }))
+}
+
+/// Which of these people have at least one case (links to anyone else act on nothing).
+pub async fn people_with_cases(tx: &mut Tx, ids: &[Uuid]) -> Result<HashSet<Uuid>, StoreError> {
+    let mut found = HashSet::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let list = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT DISTINCT person_id FROM cases WHERE person_id IN ({list})");
+        let rows: Vec<Uuid> = on_tx!(tx, |conn| {
+            let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.fetch_all(conn).await?
+        });
+        found.extend(rows);
+    }
+    Ok(found)
 }

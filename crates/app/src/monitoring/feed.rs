@@ -3,8 +3,8 @@
 //!
 //! Columns are found by name (any order; unknown columns are ignored, so a feed that carries a
 //! truth column or extra fields still reads):
-//! - required: `given_name`, `surname`, `dob` (DD/MM/YYYY or YYYY-MM-DD), `arrest_date`
-//!   (YYYY-MM-DD or DD/MM/YYYY);
+//! - required: `given_name`, `surname`, `dob` (DD/MM/YYYY or YYYY-MM-DD; may be empty),
+//!   `arrest_date` (YYYY-MM-DD or DD/MM/YYYY);
 //! - optional: `postcode`, `pnc_id`, an offence (`offence`, else `offence_category`), and a
 //!   reference (`arrest_ref`, else `reference`, else `id`). Without a reference a row is known
 //!   by the SHA-256 of its fields, so re-sending it is still recognised.
@@ -211,11 +211,19 @@ fn read_row(
             return Err(column_error(at, "is empty"));
         }
     }
-    let dob = parse_date(&text(layout.dob))
-        .ok_or_else(|| column_error(layout.dob, "not a date (expected DD/MM/YYYY)"))?;
-    if dob > today {
-        return Err(column_error(layout.dob, "is in the future"));
-    }
+    // A missing date of birth is common in custody records and the model treats it as
+    // unknown; a present but unreadable one means the row is garbled.
+    let dob_text = text(layout.dob);
+    let dob = if dob_text.is_empty() {
+        None
+    } else {
+        let dob = parse_date(&dob_text)
+            .ok_or_else(|| column_error(layout.dob, "not a date (expected DD/MM/YYYY)"))?;
+        if dob > today {
+            return Err(column_error(layout.dob, "is in the future"));
+        }
+        Some(dob)
+    };
     let arrest_date = parse_date(&text(layout.arrest_date))
         .ok_or_else(|| column_error(layout.arrest_date, "not a date (expected YYYY-MM-DD)"))?;
     if arrest_date > today {
@@ -235,7 +243,9 @@ fn read_row(
         arrest_ref: reference,
         given_name: text(layout.given_name),
         surname: text(layout.surname),
-        dob: dob.strftime("%d/%m/%Y").to_string(),
+        dob: dob
+            .map(|d| d.strftime("%d/%m/%Y").to_string())
+            .unwrap_or_default(),
         postcode: optional(layout.postcode),
         pnc_id: optional(layout.pnc_id),
         arrest_date,

@@ -35,7 +35,7 @@ use crate::reviews::SystemActor;
 use crate::{Actor, App, FieldError};
 use checkpoint_linkage::{Band, Candidate, Model, Record};
 use checkpoint_store::arrests::{self, ArrestRow, ClericalRow, LinkRow, NewModel};
-use checkpoint_store::{AuditAction, CivilDate, Tx};
+use checkpoint_store::{AuditAction, AuditEntry, CivilDate, Tx, audit};
 use effects::LinkEffects;
 use feed::{FeedRow, ParsedFeed};
 use model::LoadedIndex;
@@ -496,9 +496,25 @@ impl App {
         arrests::queue_reviews(tx, &queue).await?;
         summary.linked += links.len() as u64;
         summary.queued_for_review += queue.len() as u64;
+        // One combination row per link, chained in one go; then the effects, for people who
+        // have a case at all (most linked people in a feed are participants; the rest need
+        // no case lookups).
+        let writer = Writer::System(FEED_SYSTEM_NAME);
+        let entries = links
+            .iter()
+            .map(|(arrest, link)| link_audit_entry(writer, arrest, link))
+            .collect();
+        audit::append_all(tx, entries).await?;
+        let linked_people: Vec<Uuid> = links.iter().map(|(_, l)| l.person_id).collect();
+        let with_cases = arrests::people_with_cases(tx, &linked_people).await?;
         let mut effects = LinkEffects::default();
         for (arrest, link) in &links {
-            effects.add(self.record_link(tx, None, arrest, link).await?);
+            if with_cases.contains(&link.person_id) {
+                effects.add(
+                    self.act_on_link(tx, FEED_SYSTEM_NAME, link.person_id, arrest)
+                        .await?,
+                );
+            }
         }
         summary.reviews_opened += effects.reviews_opened;
         summary.reoffending_events += effects.reoffending_events;
@@ -534,24 +550,29 @@ impl App {
             Some(actor) => Writer::User(actor),
             None => Writer::System(FEED_SYSTEM_NAME),
         };
-        audit_row(
-            tx,
-            writer,
-            AuditAction::Combination,
-            "person",
-            link.person_id,
-            serde_json::json!({
-                "arrest_id": arrest.id,
-                "source": arrest.source,
-                "arrest_ref": arrest.arrest_ref,
-                "match_probability": link.match_probability,
-                "match_weight": link.match_weight,
-                "via": link.via,
-                "model_version": link.model_version,
-            }),
-        )
-        .await?;
+        audit::append(tx, link_audit_entry(writer, arrest, link)).await?;
         self.act_on_link(tx, FEED_SYSTEM_NAME, link.person_id, arrest)
             .await
     }
+}
+
+/// The combination audit row of a link: whose record was joined to which arrest, how sure the
+/// model was, and which model.
+fn link_audit_entry(writer: Writer<'_>, arrest: &ArrestRow, link: &LinkRow) -> AuditEntry {
+    AuditEntry::new(
+        writer.user_id(),
+        writer.audit_name(),
+        AuditAction::Combination,
+        "person",
+        link.person_id,
+    )
+    .with_details(serde_json::json!({
+        "arrest_id": arrest.id,
+        "source": arrest.source,
+        "arrest_ref": arrest.arrest_ref,
+        "match_probability": link.match_probability,
+        "match_weight": link.match_weight,
+        "via": link.via,
+        "model_version": link.model_version,
+    }))
 }

@@ -192,6 +192,11 @@ async fn linked_arrests_open_reviews_on_contract_and_count_as_reoffending_in_fol
         assert_eq!(people_before, people_after);
         tx.rollback().await.unwrap();
         assert_eq!(combination_rows(&t, w.on_contract.person_id).await, 1);
+        assert!(
+            audit::verify(t.app.db()).await.unwrap().is_intact(),
+            "{}",
+            t.backend
+        );
         assert_eq!(combination_rows(&t, w.in_follow_up.person_id).await, 1);
 
         // The same file again: nothing new, nothing acted on twice.
