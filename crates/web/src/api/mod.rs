@@ -6,6 +6,7 @@
 pub mod cases;
 pub mod common;
 pub mod custody;
+pub mod monitoring;
 pub mod navigation;
 pub mod people;
 pub mod policies;
@@ -79,7 +80,13 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .routes(routes!(worklists::assign_navigator))
         .routes(routes!(worklists::hand_over))
         // Evaluation
-        .routes(routes!(reports::get_report));
+        .routes(routes!(reports::get_report))
+        // Reoffending monitoring: the arrest feed and the clerical review queue.
+        .routes(routes!(monitoring::import_arrests))
+        .routes(routes!(monitoring::clerical_queue))
+        .routes(routes!(monitoring::clerical_pair))
+        .routes(routes!(monitoring::decide_clerical))
+        .routes(routes!(monitoring::refit_model));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, v1)
 }
 

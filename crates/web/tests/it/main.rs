@@ -7,5 +7,6 @@ mod auth;
 mod browser;
 mod errors;
 mod helpers;
+mod monitoring;
 mod openapi;
 mod story;
