@@ -73,10 +73,16 @@ run_backend() {
     if [[ $label == sqlite ]]; then
         load_people_sqlite "${url#sqlite://}"
     else
-        psql -q "$url" -c "CREATE TEMP TABLE p (id text, person_id text, given_name text, surname text, dob text, sex text, e1 text, e2 text, e3 text, postcode text, resides text, pnc_id text, twin_of text, namesake_of text);
-            \\copy p FROM '$work/people.csv' CSV HEADER
-            INSERT INTO people (id, given_name, family_name, date_of_birth, sex, postcode, pnc_id, resides_in_force_area, created_at)
-            SELECT gen_random_uuid(), given_name, surname, to_date(dob, 'DD/MM/YYYY'), sex, postcode, NULLIF(pnc_id, ''), resides = 'true', '2026-01-01T00:00:00Z' FROM p;"
+        psql -q -v ON_ERROR_STOP=1 "$url" <<SQL
+CREATE TEMP TABLE p (id text, person_id text, given_name text, surname text, dob text,
+    sex text, e1 text, e2 text, e3 text, postcode text, resides text, pnc_id text,
+    twin_of text, namesake_of text);
+\\copy p FROM '$work/people.csv' CSV HEADER
+INSERT INTO people (id, given_name, family_name, date_of_birth, sex, postcode, pnc_id,
+                    resides_in_force_area, created_at)
+SELECT gen_random_uuid(), given_name, surname, to_date(dob, 'DD/MM/YYYY'), sex, postcode,
+       NULLIF(pnc_id, ''), resides = 'true', '2026-01-01T00:00:00Z' FROM p;
+SQL
     fi
     echo "people loaded in $(( SECONDS - t0 ))s (set-up, not measured)"
     echo "+ $bin --database $url linkage train --feed $work/feed.csv"
@@ -90,7 +96,10 @@ run_backend() {
         "$bin" --database "$url" import arrests "$work/feed.csv" --source bench
 }
 
-run_backend sqlite "sqlite://$work/bench.db"
+# BENCH_SKIP_SQLITE=1 measures PostgreSQL only.
+if [[ -z "${BENCH_SKIP_SQLITE:-}" ]]; then
+    run_backend sqlite "sqlite://$work/bench.db"
+fi
 if [[ -n "$pg_server" ]]; then
     db="checkpoint_bench_import_$$"
     psql -q "$pg_server" -c "CREATE DATABASE $db"

@@ -238,7 +238,11 @@ pub async fn known_refs(
         let sql =
             format!("SELECT arrest_ref FROM arrests WHERE source = $1 AND arrest_ref IN ({list})");
         let found: Vec<String> = on_tx!(tx, |conn| {
-            let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(source);
+            // Not a prepared statement: PostgreSQL would cache a generic plan made while the
+            // table was empty (a sequential scan) and keep using it as the table grows.
+            let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .persistent(false)
+                .bind(source);
             for r in chunk {
                 query = query.bind(*r);
             }
