@@ -194,61 +194,11 @@ const SELECT_RECORD: &str = "SELECT sequence, id, occurred_at, actor_id, actor, 
 
 /// Appends an entry inside `tx`; it commits or rolls back with the change it records.
 pub async fn append(tx: &mut Tx, entry: AuditEntry) -> Result<AuditRecord, StoreError> {
-    // Claim the next sequence number. On PostgreSQL this row lock serialises appenders until
-    // commit; a rollback releases the number with everything else. The previous hash must come
-    // from the head row itself: after waiting for the lock, PostgreSQL re-reads the locked row,
-    // but a subquery on `audit_log` in the same statement would still see the snapshot taken
-    // before the other appender committed, and chain to the wrong row.
-    let (sequence, prev_hash): (i64, String) = on_tx!(tx, |conn| {
-        sqlx::query_as(
-            "UPDATE audit_head SET last_sequence = last_sequence + 1 \
-             RETURNING last_sequence, last_hash",
-        )
-        .fetch_one(conn)
+    // One entry is a batch of one: the same head claim, chain and insert as `append_all`.
+    append_all(tx, vec![entry])
         .await?
-    });
-    let id = Uuid::now_v7();
-    let occurred_at = tx.now();
-    let action = entry.action.as_str();
-    let details_json = entry.details.to_string();
-    let hash = chain_hash(
-        &prev_hash,
-        &canonical_content(
-            sequence,
-            id,
-            occurred_at,
-            entry.actor_id,
-            &entry.actor,
-            action,
-            &entry.subject_type,
-            &entry.subject_id,
-            entry.justification.as_deref(),
-            &details_json,
-        ),
-    );
-    let record = AuditRecord {
-        sequence,
-        id,
-        occurred_at,
-        actor_id: entry.actor_id,
-        actor: entry.actor,
-        action: action.to_owned(),
-        subject_type: entry.subject_type,
-        subject_id: entry.subject_id,
-        justification: entry.justification,
-        details_json,
-        prev_hash,
-        hash,
-    };
-    insert_record(tx, &record).await?;
-    on_tx!(tx, |conn| {
-        sqlx::query("UPDATE audit_head SET last_hash = $1")
-            .bind(&record.hash)
-            .execute(conn)
-            .await?
-            .rows_affected()
-    });
-    Ok(record)
+        .pop()
+        .ok_or_else(|| StoreError::InvalidStoredValue("audit append wrote no row".to_owned()))
 }
 
 /// Appends several entries inside `tx` with one claim on the head: the same chain as calling
@@ -262,6 +212,11 @@ pub async fn append_all(
         return Ok(Vec::new());
     }
     let count = entries.len() as i64;
+    // Claim the sequence numbers. On PostgreSQL this row lock serialises appenders until
+    // commit; a rollback releases the numbers with everything else. The previous hash must come
+    // from the head row itself: after waiting for the lock, PostgreSQL re-reads the locked row,
+    // but a subquery on `audit_log` in the same statement would still see the snapshot taken
+    // before the other appender committed, and chain to the wrong row.
     let (last_sequence, mut prev_hash): (i64, String) = on_tx!(tx, |conn| {
         sqlx::query_as(
             "UPDATE audit_head SET last_sequence = last_sequence + $1 \
@@ -351,33 +306,6 @@ pub async fn append_all(
             .rows_affected()
     });
     Ok(records)
-}
-
-/// Inserts a complete row as is (used by [`append`] and by restore).
-pub(crate) async fn insert_record(tx: &mut Tx, record: &AuditRecord) -> Result<(), StoreError> {
-    on_tx!(tx, |conn| {
-        sqlx::query(
-            "INSERT INTO audit_log (sequence, id, occurred_at, actor_id, actor, action, \
-             subject_type, subject_id, justification, details_json, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(record.sequence)
-        .bind(record.id)
-        .bind(record.occurred_at)
-        .bind(record.actor_id)
-        .bind(&record.actor)
-        .bind(&record.action)
-        .bind(&record.subject_type)
-        .bind(&record.subject_id)
-        .bind(&record.justification)
-        .bind(&record.details_json)
-        .bind(&record.prev_hash)
-        .bind(&record.hash)
-        .execute(conn)
-        .await?
-        .rows_affected()
-    });
-    Ok(())
 }
 
 /// Sets `audit_head` from the last row of `audit_log` (after a restore).
