@@ -9,7 +9,7 @@
 
 use crate::records::{CaseRecord, Reoffence};
 use crate::stats::survival::Observation;
-use jiff::Span;
+use checkpoint_domain::deadline::add_months;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
@@ -58,9 +58,9 @@ impl Default for FollowUpRules {
 }
 
 impl FollowUpRules {
-    fn lag(&self) -> i64 {
+    fn lag(&self) -> i32 {
         match self.measure {
-            Measure::Proven => i64::from(self.proof_lag_months),
+            Measure::Proven => i32::from(self.proof_lag_months),
             Measure::Rearrest => 0,
         }
     }
@@ -70,7 +70,7 @@ impl FollowUpRules {
         let start = case.index_date?;
         let end = match window {
             Window::InContract => case.contract_end?,
-            Window::Months(m) => add_months(start, i64::from(m)),
+            Window::Months(m) => add_months(start, i32::from(m)),
         };
         Some((start, end))
     }
@@ -118,7 +118,7 @@ impl FollowUpRules {
     ) -> Option<Observation> {
         let start = case.index_date?;
         let observed_until = add_months(today, -self.lag());
-        let end = add_months(start, i64::from(horizon_months)).min(observed_until);
+        let end = add_months(start, i32::from(horizon_months)).min(observed_until);
         if end < start {
             return None;
         }
@@ -147,10 +147,6 @@ impl FollowUpRules {
 pub enum WindowOutcome {
     Pending,
     Observed(Vec<Reoffence>),
-}
-
-pub(crate) fn add_months(date: Date, months: i64) -> Date {
-    date.saturating_add(Span::new().months(months))
 }
 
 pub(crate) fn days_between(from: Date, to: Date) -> f64 {

@@ -2,7 +2,7 @@
 //! intervals, frequency per 100 people, Crime Harm Index, and time to first reoffence
 //! (Kaplan–Meier curves by group with a log-rank test).
 
-use super::followup::{FollowUpRules, Measure, Window, WindowOutcome, add_months, days_between};
+use super::followup::{FollowUpRules, Measure, Window, WindowOutcome, days_between};
 use super::{ReportSettings, Warning, WarningKind, suppress_grid, suppression_warning};
 use crate::records::{CaseRecord, Ending};
 use crate::stats::harm::HarmWeights;
@@ -13,6 +13,7 @@ use crate::stats::rate::per_hundred;
 use crate::stats::survival::{KaplanMeier, Observation};
 use crate::stats::{Estimate, Z_95};
 use crate::suppression::Count;
+use checkpoint_domain::deadline::add_months;
 use checkpoint_domain::lifecycle::TrialArm;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -360,7 +361,7 @@ pub fn reoffending_report(
             format!(
                 "Proven reoffending counts offences proved within {} months after each window closes, so only people whose window ended by {} are counted.",
                 config.rules.proof_lag_months,
-                add_months(today, -i64::from(config.rules.proof_lag_months))
+                add_months(today, -i32::from(config.rules.proof_lag_months))
             ),
         ));
     }
@@ -479,5 +480,5 @@ pub(crate) fn survival_section(
 
 /// Days from an index date to the same date `months` later, for callers plotting by month.
 pub fn days_in_months(from: Date, months: u8) -> f64 {
-    days_between(from, add_months(from, i64::from(months)))
+    days_between(from, add_months(from, i32::from(months)))
 }
