@@ -40,6 +40,7 @@ pub mod policies;
 pub mod provider_referrals;
 pub mod referrals;
 pub mod reports;
+pub mod retention;
 pub mod reviews;
 pub mod screening;
 pub mod trial;

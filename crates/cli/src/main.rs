@@ -8,6 +8,7 @@ mod import_cmd;
 mod link_cmd;
 mod policy_cmd;
 mod report_cmd;
+mod retention_cmd;
 mod serve_cmd;
 mod user_cmd;
 
@@ -76,6 +77,10 @@ enum Command {
     /// The stored linkage model: `train` without labels, `refit` from clerical decisions.
     #[command(subcommand)]
     Linkage(import_cmd::LinkageCommand),
+    /// Retention review: `checkpoint retention run` disposes of and pseudonymises records past
+    /// their review date, keeping aggregate reports unchanged.
+    #[command(subcommand)]
+    Retention(retention_cmd::RetentionCommand),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +99,7 @@ fn main() -> ExitCode {
         Command::Link(args) => link_cmd::run(&args),
         Command::Import(command) => block_on(import_cmd::run_import(command, &cli.database.url)),
         Command::Linkage(command) => block_on(import_cmd::run_linkage(command, &cli.database.url)),
+        Command::Retention(command) => block_on(retention_cmd::run(command, &cli.database.url)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

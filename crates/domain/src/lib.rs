@@ -15,4 +15,5 @@ pub mod offence;
 pub mod outcome;
 pub mod person;
 pub mod policy;
+pub mod redaction;
 pub mod referral;

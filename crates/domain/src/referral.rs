@@ -197,7 +197,7 @@ impl Referral {
     pub fn from_json(text: &str) -> Result<Referral, ReferralError> {
         let de = &mut serde_json::Deserializer::from_str(text);
         let referral: Referral = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
+            let path = render_path(e.path());
             let inner = e.into_inner();
             let (line, column) = if inner.line() == 0 {
                 (None, None)
@@ -218,7 +218,7 @@ impl Referral {
     /// Parses from an already-decoded JSON value (API bodies, CSV rows mapped to JSON).
     pub fn from_value(value: serde_json::Value) -> Result<Referral, ReferralError> {
         let referral: Referral = serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
+            let path = render_path(e.path());
             ReferralError {
                 path,
                 line: None,
@@ -288,6 +288,36 @@ impl Referral {
     }
 }
 
+/// A field's JSON path (`offence.gravity.base`, `earlier_participation[0].date`, `.` for the
+/// whole document). A key that is not a plain word is quoted, so an empty key or one holding a
+/// dot or a space still names one place (`person.""`, `"a.b"`); found by fuzzing.
+fn render_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    out.push_str(key);
+                } else {
+                    out.push_str(&serde_json::Value::from(key.as_str()).to_string());
+                }
+            }
+            Segment::Unknown => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push('?');
+            }
+        }
+    }
+    if out.is_empty() { ".".to_owned() } else { out }
+}
+
 /// serde_json appends " at line L column C" to its messages; we report position separately.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
@@ -307,6 +337,22 @@ pub(crate) mod tests {
     fn example_referral_parses() {
         let r = Referral::from_json(EXAMPLE).unwrap();
         assert_eq!(r.person.family_name, "Ashworth");
+    }
+
+    /// Fuzzing crash `referral_json` e9e84ba2: a root-level key `""` gave an error whose path
+    /// was empty; odd keys are now quoted so the path always names a place.
+    #[test]
+    fn fuzz_referral_json_e9e84ba2_empty_key_is_quoted_in_the_path() {
+        let text = EXAMPLE.replacen("\"interview\"", "\"\"", 1);
+        let err = Referral::from_json(&text).unwrap_err();
+        assert_eq!(err.path, "\"\"");
+        assert!(err.line.is_some(), "{err}");
+        let text = EXAMPLE.replacen("\"base\"", "\"a.b\"", 1);
+        let err = Referral::from_json(&text).unwrap_err();
+        assert_eq!(err.path, "offence.gravity.\"a.b\"");
+        let value: serde_json::Value =
+            serde_json::from_str(&EXAMPLE.replacen("\"sex\"", "\"\"", 1)).unwrap();
+        assert_eq!(Referral::from_value(value).unwrap_err().path, "person.\"\"");
     }
 
     #[test]

@@ -255,6 +255,33 @@ pub async fn in_state(tx: &mut Tx, state: CaseState) -> Result<Vec<CaseRow>, Sto
     }))
 }
 
+/// Closed cases in `states` whose retention review is due on or before `on` or was never set
+/// (ineligible cases: the caller works out their date from the policy), oldest first.
+pub async fn due_for_retention(
+    tx: &mut Tx,
+    states: &[CaseState],
+    on: CivilDate,
+) -> Result<Vec<CaseRow>, StoreError> {
+    if states.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (2..=states.len() + 1)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM cases WHERE state IN ({placeholders}) \
+         AND (retention_review_on IS NULL OR retention_review_on <= $1) ORDER BY opened_at, id"
+    );
+    Ok(on_tx!(tx, |conn| {
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(on);
+        for state in states {
+            query = query.bind(state.as_str());
+        }
+        query.fetch_all(conn).await?
+    }))
+}
+
 /// The case's events, in order.
 pub async fn events(tx: &mut Tx, case_id: Uuid) -> Result<Vec<CaseEventRow>, StoreError> {
     let sql =

@@ -45,6 +45,7 @@ pub mod provider_referrals;
 pub mod referrals;
 pub mod reporting;
 pub mod screening;
+pub mod retention;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;

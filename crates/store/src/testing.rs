@@ -164,19 +164,15 @@ pub async fn fresh(label: &str) -> Option<TestDb> {
 
 /// Runs raw SQL (to play the attacker who edits tables behind the application's back).
 pub async fn raw(db: &Db, sql: &str) {
+    try_raw(db, sql).await.expect(sql);
+}
+
+/// Like [`raw`], but returns the database's error (to check what a trigger refuses).
+pub async fn try_raw(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
     match db {
-        Db::Sqlite(pool) => {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(pool)
-                .await
-                .expect(sql);
-        }
-        Db::Postgres(pool) => {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(pool)
-                .await
-                .expect(sql);
-        }
+        Db::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+        Db::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
     }
 }
 

@@ -13,3 +13,4 @@ mod permission_matrix;
 mod reports;
 mod supervisor;
 mod trial;
+mod retention;

@@ -4,6 +4,7 @@ mod import;
 mod link;
 mod policy;
 
+mod retention;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
