@@ -18,7 +18,7 @@ use crate::App;
 use crate::actor::{Actor, Role};
 use crate::error::AppError;
 use crate::permissions::{Action, authorise};
-use crate::reports::{CostSettings, ReportQuery};
+use crate::reports::{CostSettings, ReferralDetail, ReportQuery};
 use checkpoint_evaluation::records::{CaseRecord, Ending, FunnelStage};
 use checkpoint_store::reporting::{self, CaseFacts};
 use checkpoint_store::{AuditAction, AuditEntry, audit};
@@ -130,6 +130,10 @@ pub struct PseudonymisedCase {
     pub ethnicity_officer_observed: Option<String>,
     /// The outward code only (`DH1`), never the full postcode.
     pub postcode_district: Option<String>,
+    /// On the PNC, from the referral the latest screening saw.
+    pub previous_convictions: Option<u32>,
+    /// The advisory risk band on that referral (`low`, `moderate`, `high`), if scored.
+    pub risk_band: Option<String>,
     pub funnel_stage: String,
     pub ending: Option<String>,
     pub ineligibility_reason: Option<String>,
@@ -137,6 +141,10 @@ pub struct PseudonymisedCase {
     pub trial_arm: Option<String>,
     pub index_date: Option<Date>,
     pub contract_end: Option<Date>,
+    /// The last day new arrests are recorded for the case (end of its follow-up window);
+    /// empty while the case is open.
+    pub monitored_until: Option<Date>,
+    /// Reoffending events (linked arrests after the index offence; see the reports).
     pub rearrests: u32,
     pub first_rearrest: Option<Date>,
     pub appointments_attended: i64,
@@ -144,7 +152,7 @@ pub struct PseudonymisedCase {
 }
 
 /// The column names of [`PseudonymisedCase`], in order.
-pub const PSEUDONYMISED_COLUMNS: [&str; 21] = [
+pub const PSEUDONYMISED_COLUMNS: [&str; 24] = [
     "person_pseudonym",
     "case_pseudonym",
     "scheme",
@@ -155,6 +163,8 @@ pub const PSEUDONYMISED_COLUMNS: [&str; 21] = [
     "ethnicity_self_defined",
     "ethnicity_officer_observed",
     "postcode_district",
+    "previous_convictions",
+    "risk_band",
     "funnel_stage",
     "ending",
     "ineligibility_reason",
@@ -162,6 +172,7 @@ pub const PSEUDONYMISED_COLUMNS: [&str; 21] = [
     "trial_arm",
     "index_date",
     "contract_end",
+    "monitored_until",
     "rearrests",
     "first_rearrest",
     "appointments_attended",
@@ -184,6 +195,10 @@ impl PseudonymisedCase {
             opt(&self.ethnicity_self_defined),
             opt(&self.ethnicity_officer_observed),
             opt(&self.postcode_district),
+            self.previous_convictions
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            opt(&self.risk_band),
             self.funnel_stage.clone(),
             opt(&self.ending),
             opt(&self.ineligibility_reason),
@@ -191,6 +206,7 @@ impl PseudonymisedCase {
             opt(&self.trial_arm),
             date(self.index_date),
             date(self.contract_end),
+            date(self.monitored_until),
             self.rearrests.to_string(),
             date(self.first_rearrest),
             self.appointments_attended.to_string(),
@@ -254,6 +270,8 @@ fn pseudonymise(key: &ExportKey, facts: &CaseFacts, record: &CaseRecord) -> Pseu
         ethnicity_self_defined: record.ethnicity_self_defined.map(|e| e.code().to_owned()),
         ethnicity_officer_observed: record.ethnicity_officer_observed.as_ref().map(snake),
         postcode_district: facts.postcode.as_deref().and_then(postcode_district),
+        previous_convictions: record.previous_convictions,
+        risk_band: record.risk_band.clone(),
         funnel_stage: stage.to_owned(),
         ending,
         ineligibility_reason: record.ineligibility_reason.clone(),
@@ -261,6 +279,7 @@ fn pseudonymise(key: &ExportKey, facts: &CaseFacts, record: &CaseRecord) -> Pseu
         trial_arm: record.trial_arm.map(|a| a.as_str().to_owned()),
         index_date: record.index_date,
         contract_end: record.contract_end,
+        monitored_until: record.monitored_until,
         rearrests: u32::try_from(record.reoffences.len()).unwrap_or(u32::MAX),
         first_rearrest: record.reoffences.iter().map(|r| r.offence_date).min(),
         appointments_attended: facts.appointments_attended,
@@ -371,7 +390,7 @@ impl App {
         authorise(actor, Action::ExportPseudonymised)?;
         disclosure.check()?;
         let extracted = self
-            .extract_records(query, &CostSettings::default())
+            .extract_records(query, &CostSettings::default(), ReferralDetail::All)
             .await?;
         let rows: Vec<PseudonymisedCase> = extracted
             .facts
@@ -423,8 +442,13 @@ impl App {
         disclosure.check()?;
         let selection = query.selection()?;
         let mut tx = self.begin_read().await?;
-        let extracted =
-            crate::reports::extract(&mut tx, &selection, &CostSettings::default()).await?;
+        let extracted = crate::reports::extract(
+            &mut tx,
+            &selection,
+            &CostSettings::default(),
+            ReferralDetail::None,
+        )
+        .await?;
         let identities = reporting::identities(&mut tx, &selection).await?;
         tx.rollback().await?;
         let by_case: std::collections::HashMap<Uuid, &reporting::Identity> =

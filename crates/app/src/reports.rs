@@ -9,12 +9,14 @@
 //! |---|---|
 //! | funnel position | every state the case entered (`case_events.to_state`) |
 //! | referral month, age band | `cases.opened_at` (Europe/London date), `people.date_of_birth` |
-//! | ineligibility reason | the last `screen` event: `policy criteria not met`, or `override: CODE` |
+//! | ineligibility reason | the last `screen` event: the first criterion the advice found unmet (its id, from the payload's `unmet_criteria`, or for older events from the stored decision), or `override: CODE` |
 //! | decline reason | not published: it is free text typed at the desk and may identify someone |
 //! | outcome code | `outcome_code` on the `complete`, `refer_for_prosecution` or `expire_time_limit` event |
 //! | trial arm | `trial_allocations` |
 //! | index date | contract start (participants whose contract started); allocation date (controls); decline date (decliners) |
-//! | reoffences | arrests noted on the case: `open_review` events triggered by a new arrest and `arrest_noted` events (see [`REOFFENDING_SOURCE`]) |
+//! | reoffences | `reoffending_events`: arrests from the feed linked to the person by monitoring, after the case's offence and on contract or within follow-up (see [`REOFFENDING_SOURCE`]); offence category from the feed's offence text |
+//! | monitored until | `cases.follow_up_until` (none while the case is open): windows ending later are not measured |
+//! | risk band, previous convictions | the referral the latest screening saw (`referrals.input_json`); read for the trial's randomised cases only, and for every case in the extract |
 //! | resources | appointments attended × hours per appointment; current contract's conditions by type; one prosecution for prosecution referrals, controls and decliners (the usual process) |
 //!
 //! Settings ([`ReportConfig`]) are read from TOML by the CLI (`reports.example.toml` at the
@@ -49,7 +51,9 @@ use checkpoint_evaluation::report::{ReportSettings, Warning, WarningKind};
 use checkpoint_evaluation::stats::harm::HarmWeights;
 use checkpoint_evaluation::stats::rri::RriRules;
 use checkpoint_evaluation::suppression::{Count, SuppressionPolicy};
-use checkpoint_store::reporting::{self, CaseEventFacts, CaseFacts, CaseSelection, states_in};
+use checkpoint_store::reporting::{
+    self, CaseEventFacts, CaseFacts, CaseSelection, ReoffenceFacts, states_in,
+};
 use checkpoint_store::{AuditAction, AuditEntry, Instant, Tx, audit};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -58,8 +62,15 @@ use std::fmt;
 use std::str::FromStr;
 use uuid::Uuid;
 
-/// Where reoffending comes from until the linkage arrest feed lands; printed on every report.
-pub const REOFFENDING_SOURCE: &str = "Reoffending source: new arrests recorded on cases (non-compliance reviews opened by a new arrest, and `arrest_noted` events). These are re-arrests, not proven offences; they are recorded only while a contract runs, so controls and decliners have none recorded and comparisons between them and participants are not yet meaningful. The linkage arrest feed will replace this source.";
+/// Where reoffending comes from; printed on every report.
+pub const REOFFENDING_SOURCE: &str = "Reoffending source: arrests in the imported arrest feed that record linkage matched to the person (automatically above the link threshold, or confirmed by a supervisor in clerical review) and that monitoring recorded as reoffending events: during the contract, or within the case's follow-up window after it closed. Participants, people who declined and trial controls are monitored alike. These are re-arrests dated by the arrest, not proven offences: the feed carries no convictions or cautions, so the proven measure counts nothing. Arrests that were never matched (missing from the feed, or left undecided in the clerical queue) are not counted, so rates are lower bounds.";
+
+/// How the figures are worked out; printed on every report after the source.
+pub const METHODOLOGY: [&str; 3] = [
+    "Index date: the contract's start for participants; the day of the decision for people who declined the offer (the decline) and for trial controls (the allocation). Each person's follow-up runs from there; an arrest on or before the index date is not a reoffence.",
+    "Windows: a person counts in a window only once it has fully elapsed (plus the proof lag for the proven measure) and only if their case is monitored to its end; people still inside a window are left out, never counted as non-reoffenders. Arrests are recorded up to the scheme policy's longest follow-up period after the index date.",
+    "Intention to treat: everyone is followed up however their case ended (completed, failed, withdrawn, declined or control), and trial arms are compared as allocated.",
+];
 
 /// One of the reports, or all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -387,6 +398,10 @@ impl ReportBundle {
         };
         if let Some(r) = &self.funnel {
             section(ReportName::Funnel.title(), csv_render::funnel_csv(r));
+            section(
+                "Referral funnel: reasons and outcome codes",
+                csv_render::funnel_reasons_csv(r),
+            );
         }
         if let Some(r) = &self.reoffending {
             section(
@@ -396,6 +411,11 @@ impl ReportBundle {
         }
         if let Some(r) = &self.trial {
             section(ReportName::Trial.title(), csv_render::trial_csv(r));
+            section("Trial: CONSORT flow", csv_render::trial_consort_csv(r));
+            section(
+                "Trial: balance of the arms",
+                csv_render::trial_balance_csv(r),
+            );
         }
         if let Some(r) = &self.disproportionality {
             section(
@@ -537,29 +557,43 @@ struct EventPayload {
     #[serde(default)]
     outcome_code: Option<u8>,
     #[serde(default)]
-    trigger: Option<TriggerPayload>,
+    decision_id: Option<Uuid>,
+    /// Criterion ids the advice found unmet, in policy order (screen events since the reports
+    /// read them; older events have none, and the stored decision is read instead).
+    #[serde(default)]
+    unmet_criteria: Option<Vec<String>>,
 }
 
-#[derive(Debug, Deserialize)]
-struct TriggerPayload {
-    kind: String,
-    #[serde(default)]
-    detail: Option<ArrestDetail>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ArrestDetail {
-    #[serde(default)]
-    date: Option<Date>,
+/// Why a case was screened out, as far as its events say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Screened {
+    /// The officer overrode the advice with this code.
+    Override(String),
+    /// The advice was followed: the first unmet criterion, if the event names it.
+    Advice(Option<String>),
+    /// The advice was followed, but the event predates `unmet_criteria`: read the decision.
+    AdviceIn(Uuid),
 }
 
 /// What the events say about one case.
 #[derive(Debug, Default)]
 struct EventSummary {
-    ineligibility_reason: Option<String>,
+    screened_out: Option<Screened>,
     declined_on: Option<Date>,
     outcome_code: Option<OutcomeCode>,
-    arrests: BTreeSet<Date>,
+}
+
+/// The reason label for a case screened out on the policy's advice with no named criterion.
+const CRITERIA_NOT_MET: &str = "policy criteria not met";
+
+impl EventSummary {
+    fn ineligibility_reason(&self) -> Option<String> {
+        match self.screened_out.as_ref()? {
+            Screened::Override(code) => Some(format!("override: {code}")),
+            Screened::Advice(Some(criterion)) => Some(criterion.clone()),
+            Screened::Advice(None) | Screened::AdviceIn(_) => Some(CRITERIA_NOT_MET.to_owned()),
+        }
+    }
 }
 
 fn summarise_events(events: &[CaseEventFacts]) -> HashMap<Uuid, EventSummary> {
@@ -569,10 +603,17 @@ fn summarise_events(events: &[CaseEventFacts]) -> HashMap<Uuid, EventSummary> {
         let summary = summaries.entry(event.case_id).or_default();
         match event.kind.as_str() {
             "screen" => {
-                summary.ineligibility_reason = (payload.outcome.as_deref() == Some("ineligible"))
-                    .then(|| match (payload.follows_advice, payload.override_code) {
-                        (Some(false), Some(code)) => format!("override: {code}"),
-                        _ => "policy criteria not met".to_owned(),
+                // The last screening decides (a re-screening replaces the first).
+                summary.screened_out =
+                    (payload.outcome.as_deref() == Some("ineligible")).then(|| {
+                        match (payload.follows_advice, payload.override_code) {
+                            (Some(false), Some(code)) => Screened::Override(code),
+                            _ => match (payload.unmet_criteria, payload.decision_id) {
+                                (Some(unmet), _) => Screened::Advice(unmet.into_iter().next()),
+                                (None, Some(decision)) => Screened::AdviceIn(decision),
+                                (None, None) => Screened::Advice(None),
+                            },
+                        }
                     });
             }
             "decline" => summary.declined_on = Some(london_date(event.occurred_at)),
@@ -581,20 +622,67 @@ fn summarise_events(events: &[CaseEventFacts]) -> HashMap<Uuid, EventSummary> {
                     summary.outcome_code = Some(code);
                 }
             }
-            "open_review" | "arrest_noted" => {
-                if let Some(trigger) = payload.trigger
-                    && trigger.kind == "new_arrest"
-                    && let Some(date) = trigger.detail.and_then(|d| d.date)
-                {
-                    // The same arrest can be noted twice (the review, then the feed); a set
-                    // counts it once.
-                    summary.arrests.insert(date);
-                }
-            }
             _ => {}
         }
     }
     summaries
+}
+
+/// The first criterion a stored decision found unmet (policy order), for screen events that
+/// predate `unmet_criteria`. Reads only the ids and verdicts.
+fn first_unmet(evaluation_json: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Stored {
+        criteria: Vec<StoredCriterion>,
+    }
+    #[derive(Deserialize)]
+    struct StoredCriterion {
+        id: String,
+        verdict: String,
+    }
+    let stored: Stored = serde_json::from_str(evaluation_json).ok()?;
+    stored
+        .criteria
+        .into_iter()
+        .find(|c| c.verdict == "not_met")
+        .map(|c| c.id)
+}
+
+/// What the referral a case was last screened on says about offending history and risk.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct ReferralFacts {
+    previous_convictions: Option<u32>,
+    risk_band: Option<String>,
+}
+
+fn referral_facts(input_json: &str) -> ReferralFacts {
+    #[derive(Deserialize)]
+    struct Stored {
+        #[serde(default)]
+        previous_convictions: Option<u32>,
+        #[serde(default)]
+        risk: Option<StoredRisk>,
+    }
+    #[derive(Deserialize)]
+    struct StoredRisk {
+        band: String,
+    }
+    serde_json::from_str::<Stored>(input_json)
+        .map(|s| ReferralFacts {
+            previous_convictions: s.previous_convictions,
+            risk_band: s.risk.map(|r| r.band),
+        })
+        .unwrap_or_default()
+}
+
+/// A reoffending event as evaluation reads it: the arrest date stands for the offence date
+/// (the feed dates arrests), never proven, category from the feed's offence text.
+fn reoffence(row: &ReoffenceFacts) -> Reoffence {
+    Reoffence {
+        offence_date: row.arrest_date.get(),
+        proven_date: None,
+        category: parse_code(row.offence.trim()).unwrap_or(OffenceCategory::Other),
+    }
 }
 
 fn london_date(at: Instant) -> Date {
@@ -609,9 +697,15 @@ fn parse_code<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
 fn case_record(
     facts: &CaseFacts,
     events: Option<&EventSummary>,
-    interventions: BTreeMap<String, u32>,
+    read: CaseReads,
     costs: &CostSettings,
 ) -> CaseRecord {
+    let CaseReads {
+        interventions,
+        reoffences,
+        referral,
+        first_unmet,
+    } = read;
     let states = states_in(facts.states_reached);
     let reached = |s: CaseState| states.contains(&s);
     let position = FunnelPosition::from_history(&states);
@@ -644,7 +738,8 @@ fn case_record(
         scheme: facts.scheme_id.clone(),
         referral_month: Month::of(referred_on),
         position,
-        ineligibility_reason: events.and_then(|e| e.ineligibility_reason.clone()),
+        ineligibility_reason: first_unmet
+            .or_else(|| events.and_then(EventSummary::ineligibility_reason)),
         decline_reason: None,
         outcome_code: events.and_then(|e| e.outcome_code),
         ethnicity_self_defined: facts.ethnicity_self_defined.as_deref().and_then(parse_code),
@@ -654,8 +749,8 @@ fn case_record(
             .and_then(parse_code),
         sex: parse_code(&facts.sex).unwrap_or(Sex::NotKnown),
         age_band: AgeBand::from_age(age_in_years(facts.date_of_birth.get(), referred_on)),
-        risk_band: None,
-        previous_convictions: None,
+        risk_band: referral.risk_band,
+        previous_convictions: referral.previous_convictions,
         trial_arm,
         index_date,
         contract_end: if started {
@@ -663,18 +758,8 @@ fn case_record(
         } else {
             None
         },
-        reoffences: events
-            .map(|e| {
-                e.arrests
-                    .iter()
-                    .map(|&offence_date| Reoffence {
-                        offence_date,
-                        proven_date: None,
-                        category: OffenceCategory::Other,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        monitored_until: facts.follow_up_until.map(|d| d.get()),
+        reoffences,
         resources,
     }
 }
@@ -686,29 +771,81 @@ pub(crate) struct Extracted {
     pub records: Vec<CaseRecord>,
 }
 
-/// Reads the selection in `tx` with three set-based queries and builds one record per case.
+/// Which cases' referral snapshots to read (previous convictions, risk band): JSON documents,
+/// so only where they are used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReferralDetail {
+    None,
+    /// The trial's balance table: cases with a trial allocation.
+    Randomised,
+    /// The case-level extract.
+    All,
+}
+
+/// What one case's record is built from besides its facts and events.
+#[derive(Debug, Default)]
+struct CaseReads {
+    interventions: BTreeMap<String, u32>,
+    reoffences: Vec<Reoffence>,
+    referral: ReferralFacts,
+    /// The first unmet criterion read from the stored decision (older screen events).
+    first_unmet: Option<String>,
+}
+
+/// Reads the selection in `tx` with a handful of set-based queries and builds one record per
+/// case.
 pub(crate) async fn extract(
     tx: &mut Tx,
     selection: &CaseSelection,
     costs: &CostSettings,
+    detail: ReferralDetail,
 ) -> Result<Extracted, AppError> {
     let facts = reporting::case_facts(tx, selection).await?;
     let events = reporting::case_events(tx, selection).await?;
-    let mut interventions: HashMap<Uuid, BTreeMap<String, u32>> = HashMap::new();
+    let mut reads: HashMap<Uuid, CaseReads> = HashMap::new();
     for row in reporting::conditions(tx, selection).await? {
-        interventions.entry(row.case_id).or_default().insert(
+        reads.entry(row.case_id).or_default().interventions.insert(
             row.condition_type,
             u32::try_from(row.conditions).unwrap_or(u32::MAX),
         );
     }
+    for row in reporting::reoffences(tx, selection).await? {
+        reads
+            .entry(row.case_id)
+            .or_default()
+            .reoffences
+            .push(reoffence(&row));
+    }
+    if detail != ReferralDetail::None {
+        let randomised_only = detail == ReferralDetail::Randomised;
+        // In time order: the last snapshot of a case wins.
+        for row in reporting::referral_snapshots(tx, selection, randomised_only).await? {
+            reads.entry(row.case_id).or_default().referral = referral_facts(&row.input_json);
+        }
+    }
     let summaries = summarise_events(&events);
+    let older: HashMap<Uuid, Uuid> = summaries
+        .iter()
+        .filter_map(|(case, s)| match s.screened_out {
+            Some(Screened::AdviceIn(decision)) => Some((decision, *case)),
+            _ => None,
+        })
+        .collect();
+    if !older.is_empty() {
+        let ids: Vec<Uuid> = older.keys().copied().collect();
+        for row in reporting::decision_evaluations(tx, &ids).await? {
+            if let Some(case) = older.get(&row.id) {
+                reads.entry(*case).or_default().first_unmet = first_unmet(&row.evaluation_json);
+            }
+        }
+    }
     let records = facts
         .iter()
         .map(|f| {
             case_record(
                 f,
                 summaries.get(&f.case_id),
-                interventions.remove(&f.case_id).unwrap_or_default(),
+                reads.remove(&f.case_id).unwrap_or_default(),
                 costs,
             )
         })
@@ -723,11 +860,12 @@ impl App {
         &self,
         query: &ReportQuery,
         costs: &CostSettings,
+        detail: ReferralDetail,
     ) -> Result<Extracted, AppError> {
         let selection = query.selection()?;
-        // One snapshot, so the three queries see the same data.
+        // One snapshot, so the queries see the same data.
         let mut tx = self.begin_read().await?;
-        let extracted = extract(&mut tx, &selection, costs).await?;
+        let extracted = extract(&mut tx, &selection, costs, detail).await?;
         tx.rollback().await?;
         Ok(extracted)
     }
@@ -754,7 +892,12 @@ impl App {
                 ),
             ));
         }
-        let extracted = self.extract_records(query, &config.costs).await?;
+        let detail = if name.includes(ReportName::Trial) {
+            ReferralDetail::Randomised
+        } else {
+            ReferralDetail::None
+        };
+        let extracted = self.extract_records(query, &config.costs, detail).await?;
         let today = self.clock().today();
         let bundle = self.build_bundle(name, query, config, &extracted.records, today);
         let mut tx = self.begin().await?;
@@ -861,7 +1004,7 @@ impl App {
         if settings.measure == Measure::Proven {
             warnings.push(Warning::new(
                 WarningKind::NotEstimable,
-                "The measure is proven reoffending, but the current source records arrests without their outcomes: no reoffence counts as proven until the linkage feed supplies convictions and cautions.",
+                "The measure is proven reoffending, but the arrest feed records arrests without their outcomes: no reoffence counts as proven until convictions and cautions are recorded.",
             ));
         }
         if name.includes(ReportName::Cost) && settings.costs.all_zero() {
@@ -924,7 +1067,10 @@ impl App {
             today,
             query: query.clone(),
             cases: settings.suppression.count(records.len() as u64),
-            sources: vec![REOFFENDING_SOURCE.to_owned()],
+            sources: std::iter::once(REOFFENDING_SOURCE)
+                .chain(METHODOLOGY)
+                .map(str::to_owned)
+                .collect(),
             warnings,
             settings,
             funnel,
@@ -1006,5 +1152,100 @@ impl App {
             };
         }
         report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reason_is_the_first_unmet_criterion_in_policy_order() {
+        let stored = r#"{"policy": {"id": "p"}, "criteria": [
+            {"id": "resides_in_force_area", "verdict": "met", "text": "…"},
+            {"id": "gravity", "verdict": "unknown"},
+            {"id": "previous_convictions", "verdict": "not_met"},
+            {"id": "victim_views", "verdict": "not_met"}]}"#;
+        assert_eq!(first_unmet(stored).as_deref(), Some("previous_convictions"));
+        assert_eq!(first_unmet(r#"{"criteria": []}"#), None);
+        assert_eq!(first_unmet("not json"), None);
+    }
+
+    #[test]
+    fn a_screen_event_gives_the_override_or_the_first_unmet_criterion() {
+        let event = |payload: &str| CaseEventFacts {
+            case_id: Uuid::nil(),
+            sequence: 2,
+            kind: "screen".to_owned(),
+            occurred_at: Instant::from(jiff::Timestamp::UNIX_EPOCH),
+            reason: None,
+            payload_json: payload.to_owned(),
+        };
+        let reason = |payload: &str| {
+            summarise_events(&[event(payload)])
+                .remove(&Uuid::nil())
+                .and_then(|s| s.ineligibility_reason())
+        };
+        assert_eq!(
+            reason(
+                r#"{"outcome": "ineligible", "follows_advice": true, "unmet_criteria": ["a", "b"]}"#
+            )
+            .as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            reason(r#"{"outcome": "ineligible", "follows_advice": false, "override_code": "victim_views"}"#)
+                .as_deref(),
+            Some("override: victim_views")
+        );
+        assert_eq!(
+            reason(r#"{"outcome": "ineligible", "follows_advice": true}"#).as_deref(),
+            Some(CRITERIA_NOT_MET)
+        );
+        assert_eq!(
+            reason(r#"{"outcome": "eligible", "follows_advice": true}"#),
+            None
+        );
+        // An older event names its decision: the stored evaluation is read instead.
+        let decision = Uuid::now_v7();
+        let older = format!(
+            r#"{{"outcome": "ineligible", "follows_advice": true, "decision_id": "{decision}"}}"#
+        );
+        let summary = summarise_events(&[event(&older)]).remove(&Uuid::nil());
+        assert_eq!(
+            summary.and_then(|s| s.screened_out),
+            Some(Screened::AdviceIn(decision))
+        );
+    }
+
+    #[test]
+    fn referral_facts_read_previous_convictions_and_the_risk_band() {
+        let facts = referral_facts(
+            r#"{"referral_date": "2026-03-04", "previous_convictions": 2,
+                "risk": {"tool": "HART", "band": "moderate", "officer_band": "low"}}"#,
+        );
+        assert_eq!(facts.previous_convictions, Some(2));
+        assert_eq!(facts.risk_band.as_deref(), Some("moderate"));
+        assert_eq!(referral_facts("{}"), ReferralFacts::default());
+    }
+
+    #[test]
+    fn feed_offence_text_names_a_category_when_it_can() {
+        let row = |offence: &str| ReoffenceFacts {
+            case_id: Uuid::nil(),
+            arrest_date: jiff::civil::date(2026, 4, 1).into(),
+            offence: offence.to_owned(),
+            phase: "follow_up".to_owned(),
+        };
+        assert_eq!(reoffence(&row("theft")).category, OffenceCategory::Theft);
+        assert_eq!(
+            reoffence(&row("common_assault")).category,
+            OffenceCategory::CommonAssault
+        );
+        assert_eq!(
+            reoffence(&row("Shoplifting, Tesco")).category,
+            OffenceCategory::Other
+        );
+        assert_eq!(reoffence(&row("theft")).proven_date, None);
     }
 }

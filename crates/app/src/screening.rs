@@ -422,6 +422,14 @@ impl App {
             "outcome": outcome_name(outcome),
             "follows_advice": decision.follows_advice,
             "override_code": override_code,
+            // The criteria the advice found unmet, in policy order: evaluation reports the
+            // first as the reason a person was screened out.
+            "unmet_criteria": current
+                .evaluation
+                .criteria()
+                .filter(|c| c.verdict == Verdict::NotMet)
+                .map(|c| c.criterion.id.as_str())
+                .collect::<Vec<_>>(),
         });
         let mut step = CaseStep::new(Transition::Screen { outcome }).with_payload(payload.clone());
         if let Some(reason) = reason {

@@ -150,6 +150,8 @@ const SCHEMA: &str = "message pseudonymised_case {
     OPTIONAL BYTE_ARRAY ethnicity_self_defined (UTF8);
     OPTIONAL BYTE_ARRAY ethnicity_officer_observed (UTF8);
     OPTIONAL BYTE_ARRAY postcode_district (UTF8);
+    OPTIONAL INT32 previous_convictions;
+    OPTIONAL BYTE_ARRAY risk_band (UTF8);
     REQUIRED BYTE_ARRAY funnel_stage (UTF8);
     OPTIONAL BYTE_ARRAY ending (UTF8);
     OPTIONAL BYTE_ARRAY ineligibility_reason (UTF8);
@@ -157,6 +159,7 @@ const SCHEMA: &str = "message pseudonymised_case {
     OPTIONAL BYTE_ARRAY trial_arm (UTF8);
     OPTIONAL INT32 index_date (DATE);
     OPTIONAL INT32 contract_end (DATE);
+    OPTIONAL INT32 monitored_until (DATE);
     REQUIRED INT32 rearrests;
     OPTIONAL INT32 first_rearrest (DATE);
     REQUIRED INT64 appointments_attended;
@@ -199,6 +202,15 @@ fn columns(rows: &[PseudonymisedCase]) -> Vec<Column> {
         text(|r| r.ethnicity_self_defined.clone()),
         text(|r| r.ethnicity_officer_observed.clone()),
         text(|r| r.postcode_district.clone()),
+        Column::Int32(
+            rows.iter()
+                .map(|r| {
+                    r.previous_convictions
+                        .map(|n| i32::try_from(n).unwrap_or(i32::MAX))
+                })
+                .collect(),
+        ),
+        text(|r| r.risk_band.clone()),
         text(|r| Some(r.funnel_stage.clone())),
         text(|r| r.ending.clone()),
         text(|r| r.ineligibility_reason.clone()),
@@ -206,6 +218,7 @@ fn columns(rows: &[PseudonymisedCase]) -> Vec<Column> {
         text(|r| r.trial_arm.clone()),
         day(|r| r.index_date),
         day(|r| r.contract_end),
+        day(|r| r.monitored_until),
         Column::Int32(
             rows.iter()
                 .map(|r| Some(i32::try_from(r.rearrests).unwrap_or(i32::MAX)))

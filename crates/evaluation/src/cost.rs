@@ -147,7 +147,8 @@ pub fn cost_summary(programme: GroupCost, completions: u64, comparison: GroupCos
                     "The programme costs no more and reoffending is lower: cost-saving.".to_owned(),
                 );
                 PerReoffenceAvoided::CostSaving {
-                    saving_per_person: -extra_cost,
+                    // `0.0 - extra_cost`, not `-extra_cost`: no saving prints as 0.00, not -0.00.
+                    saving_per_person: 0.0 - extra_cost,
                     reoffences_avoided_per_100: 100.0 * avoided,
                 }
             } else {

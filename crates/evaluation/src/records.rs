@@ -198,6 +198,10 @@ pub struct CaseRecord {
     /// End of the contract period (for the in-contract measure); participants only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_end: Option<Date>,
+    /// The last day new arrests are recorded for this case (its follow-up window's end), if
+    /// monitoring stops at all. A window ending later cannot be measured for this case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitored_until: Option<Date>,
     #[serde(default)]
     pub reoffences: Vec<Reoffence>,
     #[serde(default)]

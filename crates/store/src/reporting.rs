@@ -5,10 +5,20 @@
 //!   passed through (a bitmask, see [`state_bit`]), its trial arm, its current contract and the
 //!   appointments attended. One query; the event log is aggregated with `GROUP BY`.
 //! - [`case_events`]: the few events whose payload matters to evaluation (screening decisions,
-//!   declines, arrests, outcome codes), for the app to read the payloads.
+//!   declines, outcome codes), for the app to read the payloads.
+//! - [`reoffences`]: the reoffending events monitoring recorded for the selected cases (linked
+//!   arrests after the case's offence, during its contract or within its follow-up window;
+//!   migration 0004). This is the only source of reoffending.
 //! - [`conditions`]: the current contract's conditions per case, counted by type (the
 //!   interventions a cost report prices).
+//! - [`referral_snapshots`]: the referral each screening saw (previous convictions, risk band),
+//!   for every selected case or only the randomised ones.
+//! - [`decision_evaluations`]: stored policy evaluations by id, for screening events written
+//!   before their payload named the unmet criteria.
 //! - [`identities`]: names and dates of birth for the Justice Data Lab file only.
+//!
+//! Migration 0005 gives each of these reads an index that covers it (or, for the payload and
+//! JSON columns, that finds exactly the rows wanted).
 //!
 //! The bitmask is built with `SUM(DISTINCT 2^k)`, which is the bitwise OR of the distinct
 //! states and runs unchanged on SQLite (no `BIT_OR` aggregate) and PostgreSQL.
@@ -57,6 +67,8 @@ pub struct CaseFacts {
     pub state: String,
     pub opened_at: Instant,
     pub contract_end: Option<CivilDate>,
+    /// The end of the case's follow-up window: the last day monitoring records arrests.
+    pub follow_up_until: Option<CivilDate>,
     pub date_of_birth: CivilDate,
     pub sex: String,
     pub ethnicity_self_defined: Option<String>,
@@ -101,22 +113,80 @@ pub struct Identity {
     pub sex: String,
 }
 
+/// A reoffending event of a selected case: a linked arrest recorded by monitoring.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReoffenceFacts {
+    pub case_id: Uuid,
+    pub arrest_date: CivilDate,
+    /// The feed's offence text (a category name such as `theft` when the feed uses them).
+    pub offence: String,
+    /// `in_contract` or `follow_up`, as monitoring saw it when the arrest arrived.
+    pub phase: String,
+}
+
+/// The referral one screening of a case saw (the custody referral, or a re-screening's
+/// updated snapshot), as stored: JSON in the referral format.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReferralSnapshot {
+    pub case_id: Uuid,
+    pub received_at: Instant,
+    pub input_json: String,
+}
+
+/// A stored policy evaluation (the `Decision` JSON).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DecisionEvaluation {
+    pub id: Uuid,
+    pub evaluation_json: String,
+}
+
 /// The event kinds [`case_events`] returns.
-pub const EVENT_KINDS: [&str; 7] = [
+pub const EVENT_KINDS: [&str; 5] = [
     "screen",
     "decline",
-    "open_review",
-    "arrest_noted",
     "complete",
     "refer_for_prosecution",
     "expire_time_limit",
 ];
 
-/// The selected case ids as a CTE, `$1` scheme, `$2` from, `$3` before.
-const SELECTED: &str = "selected AS (SELECT id FROM cases \
-     WHERE ($1 IS NULL OR scheme_id = $1) \
-     AND ($2 IS NULL OR opened_at >= $2) \
-     AND ($3 IS NULL OR opened_at < $3))";
+/// The selected case ids as a CTE named `selected`: a `$N` placeholder for each filter the
+/// selection sets (scheme, then from, then before; bound by [`bind_selection!`]), and no
+/// condition for the others, so the planner can use `cases (scheme_id, opened_at)`.
+fn selected_cte(selection: &CaseSelection) -> String {
+    let mut terms = Vec::new();
+    if selection.scheme_id.is_some() {
+        terms.push(format!("scheme_id = ${}", terms.len() + 1));
+    }
+    if selection.opened_from.is_some() {
+        terms.push(format!("opened_at >= ${}", terms.len() + 1));
+    }
+    if selection.opened_before.is_some() {
+        terms.push(format!("opened_at < ${}", terms.len() + 1));
+    }
+    let filter = if terms.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", terms.join(" AND "))
+    };
+    format!("selected AS (SELECT id FROM cases{filter})")
+}
+
+/// Binds the parameters [`selected_cte`] placed, in its order.
+macro_rules! bind_selection {
+    ($query:expr, $selection:expr) => {{
+        let mut query = $query;
+        if let Some(scheme) = $selection.scheme_id.as_deref() {
+            query = query.bind(scheme);
+        }
+        if let Some(from) = $selection.opened_from {
+            query = query.bind(from);
+        }
+        if let Some(before) = $selection.opened_before {
+            query = query.bind(before);
+        }
+        query
+    }};
+}
 
 fn state_bits_case() -> String {
     let arms: String = CaseState::ALL
@@ -131,8 +201,9 @@ pub async fn case_facts(
     tx: &mut Tx,
     selection: &CaseSelection,
 ) -> Result<Vec<CaseFacts>, StoreError> {
+    let selected = selected_cte(selection);
     let sql = format!(
-        "WITH {SELECTED}, \
+        "WITH {selected}, \
          reached AS (SELECT e.case_id, CAST(SUM(DISTINCT CAST({bits} AS BIGINT)) AS BIGINT) AS states_reached \
              FROM case_events e JOIN selected s ON s.id = e.case_id \
              WHERE e.to_state IS NOT NULL GROUP BY e.case_id), \
@@ -142,6 +213,7 @@ pub async fn case_facts(
              FROM appointments a JOIN selected s ON s.id = a.case_id \
              WHERE a.attendance IN ('attended', 'late') GROUP BY a.case_id) \
          SELECT c.id AS case_id, c.person_id, c.scheme_id, c.state, c.opened_at, c.contract_end, \
+             c.follow_up_until, \
              p.date_of_birth, p.sex, p.ethnicity_self_defined, p.ethnicity_officer_observed, \
              p.postcode, COALESCE(r.states_reached, CAST(0 AS BIGINT)) AS states_reached, \
              t.arm AS trial_arm, t.allocated_at, k.start_date AS contract_start, \
@@ -158,10 +230,7 @@ pub async fn case_facts(
         bits = state_bits_case()
     );
     Ok(on_tx!(tx, |conn| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(selection.scheme_id.as_deref())
-            .bind(selection.opened_from)
-            .bind(selection.opened_before)
+        bind_selection!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), selection)
             .fetch_all(conn)
             .await?
     }))
@@ -177,17 +246,15 @@ pub async fn case_events(
         .map(|k| format!("'{k}'"))
         .collect::<Vec<_>>()
         .join(", ");
+    let selected = selected_cte(selection);
     let sql = format!(
-        "WITH {SELECTED} \
+        "WITH {selected} \
          SELECT e.case_id, e.sequence, e.kind, e.occurred_at, e.reason, e.payload_json \
          FROM case_events e JOIN selected s ON s.id = e.case_id \
          WHERE e.kind IN ({kinds}) ORDER BY e.case_id, e.sequence"
     );
     Ok(on_tx!(tx, |conn| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(selection.scheme_id.as_deref())
-            .bind(selection.opened_from)
-            .bind(selection.opened_before)
+        bind_selection!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), selection)
             .fetch_all(conn)
             .await?
     }))
@@ -198,8 +265,9 @@ pub async fn conditions(
     tx: &mut Tx,
     selection: &CaseSelection,
 ) -> Result<Vec<ConditionCount>, StoreError> {
+    let selected = selected_cte(selection);
     let sql = format!(
-        "WITH {SELECTED}, \
+        "WITH {selected}, \
          latest AS (SELECT k.case_id, MAX(k.version) AS version \
              FROM contracts k JOIN selected s ON s.id = k.case_id GROUP BY k.case_id) \
          SELECT k.case_id, cc.condition_type, CAST(COUNT(*) AS BIGINT) AS conditions \
@@ -209,11 +277,106 @@ pub async fn conditions(
          GROUP BY k.case_id, cc.condition_type ORDER BY k.case_id, cc.condition_type"
     );
     Ok(on_tx!(tx, |conn| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(selection.scheme_id.as_deref())
-            .bind(selection.opened_from)
-            .bind(selection.opened_before)
+        bind_selection!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), selection)
             .fetch_all(conn)
+            .await?
+    }))
+}
+
+/// The reoffending events of the selected cases, by case then arrest date.
+pub async fn reoffences(
+    tx: &mut Tx,
+    selection: &CaseSelection,
+) -> Result<Vec<ReoffenceFacts>, StoreError> {
+    let selected = selected_cte(selection);
+    let sql = format!(
+        "WITH {selected} \
+         SELECT r.case_id, r.arrest_date, r.offence, r.phase \
+         FROM reoffending_events r JOIN selected s ON s.id = r.case_id \
+         ORDER BY r.case_id, r.arrest_date, r.arrest_id"
+    );
+    Ok(on_tx!(tx, |conn| {
+        bind_selection!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), selection)
+            .fetch_all(conn)
+            .await?
+    }))
+}
+
+/// Every referral snapshot screened for the selected cases (or, with `randomised_only`, for
+/// those with a trial allocation), by case then time received: the last of a case is the one
+/// its latest screening saw.
+pub async fn referral_snapshots(
+    tx: &mut Tx,
+    selection: &CaseSelection,
+    randomised_only: bool,
+) -> Result<Vec<ReferralSnapshot>, StoreError> {
+    let randomised = if randomised_only {
+        "JOIN trial_allocations t ON t.case_id = s.id "
+    } else {
+        ""
+    };
+    let selected = selected_cte(selection);
+    let sql = format!(
+        "WITH {selected} \
+         SELECT a.case_id, r.received_at, r.input_json \
+         FROM selected s {randomised}\
+         JOIN screening_advice a ON a.case_id = s.id \
+         JOIN referrals r ON r.id = a.referral_id \
+         ORDER BY a.case_id, r.received_at, r.id"
+    );
+    Ok(on_tx!(tx, |conn| {
+        bind_selection!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), selection)
+            .fetch_all(conn)
+            .await?
+    }))
+}
+
+/// Rows per `IN (…)` list in [`decision_evaluations`].
+const IDS_PER_STATEMENT: usize = 100;
+
+/// The stored evaluations of these decisions (any order; unknown ids are skipped).
+pub async fn decision_evaluations(
+    tx: &mut Tx,
+    ids: &[Uuid],
+) -> Result<Vec<DecisionEvaluation>, StoreError> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let list = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT id, evaluation_json FROM decisions WHERE id IN ({list})");
+        let rows: Vec<DecisionEvaluation> = on_tx!(tx, |conn| {
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.fetch_all(conn).await?
+        });
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
+/// When the case first entered one of `states` (by its event log), if it ever did.
+pub async fn first_entered(
+    tx: &mut Tx,
+    case_id: Uuid,
+    states: &[CaseState],
+) -> Result<Option<Instant>, StoreError> {
+    let list = states
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT occurred_at FROM case_events WHERE case_id = $1 AND to_state IN ({list}) \
+         ORDER BY sequence LIMIT 1"
+    );
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(case_id)
+            .fetch_optional(conn)
             .await?
     }))
 }
@@ -224,17 +387,15 @@ pub async fn identities(
     tx: &mut Tx,
     selection: &CaseSelection,
 ) -> Result<Vec<Identity>, StoreError> {
+    let selected = selected_cte(selection);
     let sql = format!(
-        "WITH {SELECTED} \
+        "WITH {selected} \
          SELECT c.id AS case_id, p.given_name, p.family_name, p.date_of_birth, p.sex \
          FROM selected s JOIN cases c ON c.id = s.id JOIN people p ON p.id = c.person_id \
          ORDER BY c.id"
     );
     Ok(on_tx!(tx, |conn| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(selection.scheme_id.as_deref())
-            .bind(selection.opened_from)
-            .bind(selection.opened_before)
+        bind_selection!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), selection)
             .fetch_all(conn)
             .await?
     }))
@@ -249,5 +410,48 @@ mod tests {
         let mask = state_bit(CaseState::Referred) | state_bit(CaseState::Completed);
         assert_eq!(states_in(mask), [CaseState::Referred, CaseState::Completed]);
         assert!(CaseState::ALL.len() < 63, "the mask must fit a BIGINT");
+    }
+
+    #[test]
+    fn the_partial_index_lists_the_event_kinds_the_query_reads() {
+        let condition = format!(
+            "WHERE kind IN ({})",
+            EVENT_KINDS
+                .iter()
+                .map(|k| format!("'{k}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for migration in [
+            include_str!("../migrations/sqlite/0005_reporting_indexes.sql"),
+            include_str!("../migrations/postgres/0005_reporting_indexes.sql"),
+        ] {
+            assert!(migration.contains(&condition), "{condition}");
+        }
+    }
+
+    #[test]
+    fn the_selection_names_only_the_filters_given() {
+        assert_eq!(
+            selected_cte(&CaseSelection::default()),
+            "selected AS (SELECT id FROM cases)"
+        );
+        let dated = CaseSelection {
+            opened_before: Some(Instant::from(jiff::Timestamp::UNIX_EPOCH)),
+            ..CaseSelection::default()
+        };
+        assert_eq!(
+            selected_cte(&dated),
+            "selected AS (SELECT id FROM cases WHERE opened_at < $1)"
+        );
+        let all = CaseSelection {
+            scheme_id: Some("s".to_owned()),
+            opened_from: dated.opened_before,
+            opened_before: dated.opened_before,
+        };
+        assert_eq!(
+            selected_cte(&all),
+            "selected AS (SELECT id FROM cases WHERE scheme_id = $1 AND opened_at >= $2 AND opened_at < $3)"
+        );
     }
 }

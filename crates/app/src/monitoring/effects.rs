@@ -9,6 +9,9 @@
 //!   case closed — intention to treat): a reoffending event (`in_contract` if on or before the
 //!   contract's end, else `follow_up`) and an `arrest_noted` case event whose trigger has the
 //!   same shape as a review's, so the reports read both the same way;
+//! - a decliner or trial control whose case has no window (declined or allocated before
+//!   windows were recorded, or loaded in bulk): a `follow_up` reoffending event for any arrest
+//!   after the decision day (their index date), so reoffending stays measurable for them;
 //! - otherwise nothing: the link is kept, the case is not affected.
 
 use crate::App;
@@ -18,7 +21,7 @@ use checkpoint_domain::lifecycle::CaseState;
 use checkpoint_store::arrests::{
     self, ArrestRow, PHASE_FOLLOW_UP, PHASE_IN_CONTRACT, ReoffendingRow,
 };
-use checkpoint_store::{CivilDate, Tx, cases};
+use checkpoint_store::{CivilDate, Tx, cases, reporting};
 use jiff::tz::TimeZone;
 use uuid::Uuid;
 
@@ -34,6 +37,23 @@ impl LinkEffects {
         self.reviews_opened += other.reviews_opened;
         self.reoffending_events += other.reoffending_events;
     }
+}
+
+/// The decision day (London) of a case that was declined or allocated to control, for a case
+/// in such a state (or later) with no follow-up window; `None` otherwise.
+async fn decided_without_window(
+    tx: &mut Tx,
+    case: &cases::CaseRow,
+    state: CaseState,
+) -> Result<Option<jiff::civil::Date>, AppError> {
+    use CaseState::{Control, Declined, FollowUp, RetentionReview};
+    if case.follow_up_until.is_some()
+        || !matches!(state, Declined | Control | FollowUp | RetentionReview)
+    {
+        return Ok(None);
+    }
+    let decided = reporting::first_entered(tx, case.id, &[Declined, Control]).await?;
+    Ok(decided.map(|at| at.get().to_zoned(crate::clock::london()).date()))
 }
 
 impl App {
@@ -73,15 +93,23 @@ impl App {
                     effects.reviews_opened += 1;
                 }
                 PHASE_IN_CONTRACT
-            } else if case
-                .follow_up_until
-                .is_some_and(|until| date <= until.get())
-            {
+            } else if let Some(until) = case.follow_up_until {
+                if date > until.get() {
+                    continue;
+                }
                 if case.contract_end.is_some_and(|end| date <= end.get()) {
                     PHASE_IN_CONTRACT
                 } else {
                     PHASE_FOLLOW_UP
                 }
+            } else if let Some(decided) = decided_without_window(tx, &case, state).await? {
+                // Declined or allocated to control with no window recorded (before windows
+                // were kept, or written by a bulk load): still followed up from the index
+                // date, open-ended; the reports apply their own windows.
+                if date <= decided {
+                    continue;
+                }
+                PHASE_FOLLOW_UP
             } else {
                 continue;
             };

@@ -2,18 +2,27 @@
 //! use cases, on every backend.
 //!
 //! The cohort (all referred in the test's "today" month, 4 March 2026):
-//! - 12 screened out: 9 on the policy's advice, 3 by an officer's override (two cells under 10);
-//! - 11 offered and declined;
+//! - 12 screened out: 9 on the policy's advice (first unmet criterion: previous convictions),
+//!   3 by an officer's override (two cells under 10);
+//! - 22 offered and declined on 4 March 2026 (their index date); 10 of them re-arrested on
+//!   1 April 2026;
 //! - 25 participants whose contracts started on 4 March 2026; 10 of them re-arrested on
-//!   1 April 2026 (a review opened by the arrest feed).
+//!   1 April 2026.
 //!
-//! Reports are then read on 1 June 2027, when every 12-month window has closed: re-arrest
-//! within 12 months is 10 of 25 participants (40%) and 0 of 11 decliners.
+//! The re-arrests arrive as an arrest feed, imported on 10 April 2026 through monitoring (the
+//! real linkage, which links them and records reoffending events: on contract for the
+//! participants, where it also opens a review; for the decliners, whose cases were closed here
+//! without a follow-up window, from their decline). The feed also carries an arrest before a
+//! decliner's index offence, which must not count. Reports are then read on 1 June 2027, when
+//! every 12-month window has closed: re-arrest within 12 months is 10 of 25 participants (40%)
+//! and 10 of 22 decliners.
 
 use crate::helpers::{TestApp, apps};
 use crate::navigation_fixtures::{SCHEME, TODAY, draft, needs_items, set_today, signature};
 use checkpoint_app::case_ops::CaseStep;
 use checkpoint_app::exports::{Disclosure, ExportKey};
+use checkpoint_app::monitoring::feed::parse_feed;
+use checkpoint_app::monitoring::{ImportOptions, Operator};
 use checkpoint_app::reports::{ReportConfig, ReportName, ReportQuery};
 use checkpoint_app::reviews::SystemActor;
 use checkpoint_app::{Actor, AppError};
@@ -31,8 +40,17 @@ use uuid::Uuid;
 enum Path {
     IneligibleByPolicy,
     IneligibleByOverride,
-    Declined,
+    Declined { rearrested: bool },
     Participant { rearrested: bool },
+}
+
+impl Path {
+    fn rearrested(self) -> bool {
+        matches!(
+            self,
+            Path::Declined { rearrested: true } | Path::Participant { rearrested: true }
+        )
+    }
 }
 
 /// A seeded person: identifiers the exports must never carry.
@@ -53,6 +71,7 @@ struct Cohort {
 }
 
 const ARREST_DAY: Date = date(2026, 4, 1);
+const FEED_DAY: Date = date(2026, 4, 10);
 const REPORT_DAY: Date = date(2027, 6, 1);
 
 fn person(n: usize) -> PersonDetails {
@@ -132,7 +151,10 @@ async fn seed_case(t: &TestApp, n: usize, path: Path, navigator: &Actor) -> Seed
                 case,
                 screen(
                     ScreeningOutcome::Ineligible,
-                    serde_json::json!({ "outcome": "ineligible", "follows_advice": true }),
+                    serde_json::json!({
+                        "outcome": "ineligible", "follows_advice": true,
+                        "unmet_criteria": ["previous_convictions", "gravity"]
+                    }),
                 ),
             )
             .await
@@ -151,7 +173,7 @@ async fn seed_case(t: &TestApp, n: usize, path: Path, navigator: &Actor) -> Seed
             )
             .await
         }
-        Path::Declined | Path::Participant { .. } => {
+        Path::Declined { .. } | Path::Participant { .. } => {
             let case = step(
                 t,
                 case,
@@ -162,7 +184,7 @@ async fn seed_case(t: &TestApp, n: usize, path: Path, navigator: &Actor) -> Seed
             )
             .await;
             let case = step(t, case, CaseStep::new(Transition::Offer)).await;
-            if path == Path::Declined {
+            if matches!(path, Path::Declined { .. }) {
                 step(
                     t,
                     case,
@@ -211,7 +233,8 @@ async fn cohort(t: &TestApp) -> Cohort {
     let mut paths = Vec::new();
     paths.extend([Path::IneligibleByPolicy; 9]);
     paths.extend([Path::IneligibleByOverride; 3]);
-    paths.extend([Path::Declined; 11]);
+    paths.extend([Path::Declined { rearrested: true }; 10]);
+    paths.extend([Path::Declined { rearrested: false }; 12]);
     paths.extend([Path::Participant { rearrested: true }; 10]);
     paths.extend([Path::Participant { rearrested: false }; 15]);
     let mut people = Vec::new();
@@ -224,21 +247,44 @@ async fn cohort(t: &TestApp) -> Cohort {
         };
         people.push(seed_case(t, n, path, navigator).await);
     }
-    set_today(t, ARREST_DAY);
-    let feed = SystemActor::new("arrest-feed");
+    set_today(t, FEED_DAY);
+    let mut feed =
+        String::from("arrest_ref,given_name,surname,dob,postcode,pnc_id,arrest_date,offence\n");
     for (n, seeded) in people.iter().enumerate() {
-        if seeded.path == (Path::Participant { rearrested: true }) {
-            t.app
-                .open_review_for_arrest(
-                    &feed,
-                    seeded.case_id,
-                    &format!("ARR/26/{n:04}"),
-                    ARREST_DAY,
-                )
-                .await
-                .expect("arrest");
+        let details = person(n);
+        let dob = details.date_of_birth.strftime("%d/%m/%Y");
+        let mut arrest = |reference: String, day: Date| {
+            feed.push_str(&format!(
+                "{reference},{},{},{dob},{},{},{day},theft\n",
+                details.given_name, details.family_name, seeded.postcode, seeded.pnc_id
+            ));
+        };
+        if seeded.path.rearrested() {
+            arrest(format!("ARR/26/{n:04}"), ARREST_DAY);
+        }
+        if seeded.path == (Path::Declined { rearrested: false }) && n % 2 == 0 {
+            // Before the index offence (20 February): not a reoffence.
+            arrest(format!("ARR/26/{n:04}-early"), date(2026, 2, 1));
         }
     }
+    let parsed = parse_feed(feed.as_bytes(), FEED_DAY).expect("feed");
+    assert!(parsed.rejects.is_empty(), "{:?}", parsed.rejects);
+    let summary = t
+        .app
+        .import_arrests(
+            Operator::System(&SystemActor::new("arrest-feed")),
+            &parsed,
+            &ImportOptions::new("custody-daily"),
+            &|_| {},
+        )
+        .await
+        .expect("import");
+    assert_eq!(
+        summary.linked, summary.new,
+        "every arrest links: {summary:?}"
+    );
+    assert_eq!(summary.reoffending_events, 20, "{summary:?}");
+    assert_eq!(summary.reviews_opened, 10, "{summary:?}");
     set_today(t, REPORT_DAY);
     Cohort { people }
 }
@@ -296,7 +342,7 @@ async fn reports_count_the_cohort_suppress_small_cells_and_are_audited() {
     for t in apps().await {
         let b = t.backend;
         let cohort = cohort(&t).await;
-        assert_eq!(cohort.people.len(), 48);
+        assert_eq!(cohort.people.len(), 59);
         let before = audit_rows(&t, "combination").await.len();
         let bundle = t
             .app
@@ -314,19 +360,26 @@ async fn reports_count_the_cohort_suppress_small_cells_and_are_audited() {
         let funnel = bundle.funnel.as_ref().expect("funnel");
         let all = funnel.rows.last().expect("grand total").counts;
         let v = |c: checkpoint_evaluation::suppression::Count| c.value();
-        assert_eq!(v(all.referred), Some(48), "{b}");
-        assert_eq!(v(all.eligible), Some(36), "{b}");
+        assert_eq!(v(all.referred), Some(59), "{b}");
+        assert_eq!(v(all.eligible), Some(47), "{b}");
         assert_eq!(v(all.ineligible), Some(12), "{b}");
-        assert_eq!(v(all.declined), Some(11), "{b}");
+        assert_eq!(v(all.declined), Some(22), "{b}");
         assert_eq!(v(all.accepted), Some(25), "{b}");
-        // 9 and 3 ineligibility reasons: both withheld.
+        // 9 and 3 ineligibility reasons (the first unmet criterion, the override): both
+        // withheld.
         let reasons = &funnel.schemes[0].ineligibility_reasons;
+        let labels: Vec<&str> = reasons.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["override: victim_views", "previous_convictions"],
+            "{b}"
+        );
         assert!(
             reasons.iter().all(|r| r.count.is_suppressed()),
             "{b}: {reasons:?}"
         );
 
-        // Re-arrest within 12 months: 10 of 25 participants (40%), 0 of 11 decliners.
+        // Re-arrest within 12 months: 10 of 25 participants (40%), 10 of 22 decliners.
         let reoffending = bundle.reoffending.as_ref().expect("reoffending");
         let twelve = reoffending
             .windows
@@ -347,8 +400,32 @@ async fn reports_count_the_cohort_suppress_small_cells_and_are_audited() {
             .iter()
             .find(|g| g.group == "declined")
             .expect("decliners");
-        assert_eq!(declined.followed_up.value(), Some(11), "{b}");
-        assert_eq!(declined.reoffended.value(), Some(0), "{b}");
+        assert_eq!(declined.followed_up.value(), Some(22), "{b}");
+        assert_eq!(declined.reoffended.value(), Some(10), "{b}");
+        assert_eq!(
+            declined.reoffences.value(),
+            Some(10),
+            "{b}: the early arrest is not one"
+        );
+        // The feed's offence text gives the Crime Harm Index its category.
+        let harmed = t
+            .app
+            .report(
+                &t.analyst,
+                ReportName::Reoffending,
+                &query(),
+                &ReportConfig {
+                    harm_days: [(checkpoint_domain::offence::OffenceCategory::Theft, 7.0)]
+                        .into_iter()
+                        .collect(),
+                    ..ReportConfig::default()
+                },
+            )
+            .await
+            .expect("report");
+        let harm = &harmed.reoffending.as_ref().expect("reoffending").harm;
+        let declined_harm = harm.iter().find(|h| h.group == "declined").expect("harm");
+        assert_eq!(declined_harm.harm_days, Some(70.0), "{b}: {harm:?}");
 
         // Suppression holds in JSON and CSV: no count between 1 and 9 anywhere.
         let json = serde_json::to_value(&bundle).expect("json");
@@ -366,7 +443,11 @@ async fn reports_count_the_cohort_suppress_small_cells_and_are_audited() {
         }
         assert!(csv.contains("<10"), "{b}: suppressed cells print as <10");
         // Warnings travel with every format.
-        assert!(csv.contains("Reoffending source"), "{b}");
+        assert!(
+            csv.contains("Reoffending source: arrests in the imported arrest feed"),
+            "{b}"
+        );
+        assert!(csv.contains("Index date:"), "{b}: methodology notes");
         assert!(csv.contains("minimum_n"), "{b}: {csv}");
         assert!(json.to_string().contains("minimum_n"), "{b}");
 
@@ -467,7 +548,12 @@ async fn the_pseudonymised_extract_matches_the_cases_and_carries_no_identifiers(
                 Path::IneligibleByPolicy | Path::IneligibleByOverride => {
                     (FunnelStage::Referred, Some(Ending::Ineligible), None, 0)
                 }
-                Path::Declined => (FunnelStage::Offered, Some(Ending::Declined), Some(()), 0),
+                Path::Declined { rearrested } => (
+                    FunnelStage::Offered,
+                    Some(Ending::Declined),
+                    Some(()),
+                    u32::from(rearrested),
+                ),
                 Path::Participant { rearrested } => {
                     (FunnelStage::Accepted, None, Some(()), u32::from(rearrested))
                 }
@@ -487,6 +573,16 @@ async fn the_pseudonymised_extract_matches_the_cases_and_carries_no_identifiers(
                 assert_eq!(row.index_date, Some(TODAY), "{b}: contract start");
             }
             assert_eq!(row.rearrests, rearrests, "{b}");
+            if p.path.rearrested() {
+                assert_eq!(row.first_rearrest, Some(ARREST_DAY), "{b}");
+            }
+            if p.path == Path::IneligibleByPolicy {
+                assert_eq!(
+                    row.ineligibility_reason.as_deref(),
+                    Some("previous_convictions"),
+                    "{b}"
+                );
+            }
             if p.path == Path::IneligibleByOverride {
                 assert_eq!(
                     row.ineligibility_reason.as_deref(),

@@ -125,6 +125,99 @@ pub fn trial_csv(report: &TrialReport) -> String {
     out
 }
 
+/// The funnel's reasons and codes, one row each: why people were screened out (the first
+/// criterion the advice found unmet, or the override code), why they declined, and the Home
+/// Office outcome codes recorded.
+pub fn funnel_reasons_csv(report: &FunnelReport) -> String {
+    let mut out = line(&["scheme", "kind", "label", "cases"].map(str::to_owned));
+    for scheme in &report.schemes {
+        let kinds = [
+            ("ineligibility_reason", &scheme.ineligibility_reasons),
+            ("decline_reason", &scheme.decline_reasons),
+            ("outcome_code", &scheme.outcome_codes),
+        ];
+        for (kind, tallies) in kinds {
+            for tally in tallies {
+                out.push_str(&line(&[
+                    scheme.scheme.clone(),
+                    kind.to_owned(),
+                    tally.label.clone(),
+                    tally.count.display(),
+                ]));
+            }
+        }
+    }
+    out
+}
+
+/// The trial's CONSORT flow: the overall counts, then one row per arm.
+pub fn trial_consort_csv(report: &TrialReport) -> String {
+    let c = &report.consort;
+    let mut out = line(
+        &[
+            "arm",
+            "allocated",
+            "received_allocation",
+            "did_not_receive_allocation",
+            "analysed",
+            "follow_up_not_elapsed",
+            "no_index_date_or_not_monitored",
+        ]
+        .map(str::to_owned),
+    );
+    for (label, count) in [
+        ("assessed for eligibility", c.assessed_for_eligibility),
+        ("not randomised", c.not_randomised),
+        ("randomised", c.randomised),
+    ] {
+        let mut fields = vec![label.to_owned(), count.display()];
+        fields.extend(std::iter::repeat_n(String::new(), 5));
+        out.push_str(&line(&fields));
+    }
+    for arm in &c.arms {
+        out.push_str(&line(&[
+            arm.arm.as_str().to_owned(),
+            arm.allocated.display(),
+            arm.received_allocation.display(),
+            arm.did_not_receive_allocation.display(),
+            arm.analysed.display(),
+            arm.follow_up_not_elapsed.display(),
+            arm.no_index_date.display(),
+        ]));
+    }
+    out
+}
+
+/// The balance of the arms: each characteristic's levels, counts and column percentages.
+pub fn trial_balance_csv(report: &TrialReport) -> String {
+    let mut out = line(
+        &[
+            "characteristic",
+            "level",
+            "treatment",
+            "treatment_percent",
+            "control",
+            "control_percent",
+        ]
+        .map(str::to_owned),
+    );
+    for table in &report.balance {
+        for (i, level) in table.levels.iter().enumerate() {
+            let cells = &table.table.cells[i];
+            let percent = table.percent.get(i).copied().unwrap_or([None, None]);
+            out.push_str(&line(&[
+                table.characteristic.clone(),
+                level.clone(),
+                cells[0].display(),
+                number(percent[0], 1),
+                cells[1].display(),
+                number(percent[1], 1),
+            ]));
+        }
+    }
+    out
+}
+
 pub fn disproportionality_csv(report: &DisproportionalityReport) -> String {
     let mut out = line(
         &[

@@ -92,9 +92,13 @@ impl FollowUpRules {
     }
 
     /// The case's outcome in `window`: `None` when it has no such window, `Some(Pending)` when
-    /// the window has not elapsed, otherwise the reoffences that count.
+    /// the window has not elapsed, `Some(Unmonitored)` when arrests stop being recorded for the
+    /// case before the window ends, otherwise the reoffences that count.
     pub fn outcome(&self, case: &CaseRecord, window: Window, today: Date) -> Option<WindowOutcome> {
         let (start, end) = self.window_of(case, window)?;
+        if case.monitored_until.is_some_and(|until| until < end) {
+            return Some(WindowOutcome::Unmonitored);
+        }
         if !self.has_elapsed(end, today) {
             return Some(WindowOutcome::Pending);
         }
@@ -107,9 +111,10 @@ impl FollowUpRules {
         Some(WindowOutcome::Observed(reoffences))
     }
 
-    /// Time to first counted reoffence in days, censored at `horizon_months` or at the last
-    /// date whose offences can have been proved by `today`, whichever is earlier. `None`
-    /// without an index date, or when `today − lag` is before the index date.
+    /// Time to first counted reoffence in days, censored at `horizon_months`, at the last
+    /// date whose offences can have been proved by `today`, or at the end of monitoring,
+    /// whichever is earliest. `None` without an index date, or when that is before the index
+    /// date.
     pub fn time_to_first(
         &self,
         case: &CaseRecord,
@@ -118,7 +123,10 @@ impl FollowUpRules {
     ) -> Option<Observation> {
         let start = case.index_date?;
         let observed_until = add_months(today, -self.lag());
-        let end = add_months(start, i32::from(horizon_months)).min(observed_until);
+        let mut end = add_months(start, i32::from(horizon_months)).min(observed_until);
+        if let Some(until) = case.monitored_until {
+            end = end.min(until);
+        }
         if end < start {
             return None;
         }
@@ -146,6 +154,8 @@ impl FollowUpRules {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WindowOutcome {
     Pending,
+    /// Monitoring of the case ends before the window does: it can never be measured.
+    Unmonitored,
     Observed(Vec<Reoffence>),
 }
 
@@ -182,6 +192,7 @@ mod tests {
             trial_arm: None,
             index_date: Some(index),
             contract_end: None,
+            monitored_until: None,
             reoffences,
             resources: Default::default(),
         }
@@ -233,6 +244,28 @@ mod tests {
             Some(WindowOutcome::Observed(found)) => assert_eq!(found.len(), 3),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_window_ending_after_monitoring_stops_is_not_measured() {
+        let rules = FollowUpRules {
+            measure: Measure::Rearrest,
+            ..FollowUpRules::default()
+        };
+        let mut c = case(date(2024, 1, 15), vec![offence(date(2025, 6, 1), None)]);
+        c.monitored_until = Some(date(2025, 1, 15));
+        assert_eq!(
+            rules.outcome(&c, Window::Months(12), date(2027, 1, 1)),
+            Some(WindowOutcome::Observed(vec![]))
+        );
+        assert_eq!(
+            rules.outcome(&c, Window::Months(24), date(2027, 1, 1)),
+            Some(WindowOutcome::Unmonitored)
+        );
+        // Time to first reoffence is censored where monitoring stopped (366 days).
+        let observation = rules.time_to_first(&c, 24, date(2027, 1, 1)).unwrap();
+        assert!(!observation.event);
+        assert_eq!(observation.time, 366.0);
     }
 
     #[test]

@@ -170,6 +170,9 @@ pub(crate) struct RawWindow {
     pub reoffended: u64,
     pub clean: u64,
     pub pending: u64,
+    /// Monitoring of the case stops before the window ends (left out, like `pending`, but
+    /// for good).
+    pub unmonitored: u64,
     pub reoffences: u64,
 }
 
@@ -184,6 +187,7 @@ pub(crate) fn raw_window(
         match rules.outcome(case, window, today) {
             None => {}
             Some(WindowOutcome::Pending) => raw.pending += 1,
+            Some(WindowOutcome::Unmonitored) => raw.unmonitored += 1,
             Some(WindowOutcome::Observed(found)) if found.is_empty() => raw.clean += 1,
             Some(WindowOutcome::Observed(found)) => {
                 raw.reoffended += 1;
@@ -277,6 +281,17 @@ pub fn reoffending_report(
                     "{}: {} people have not yet been followed for the whole window and are left out (not counted as non-reoffenders).",
                     window.label(),
                     policy.count(pending)
+                ),
+            ));
+        }
+        let unmonitored: u64 = raw.iter().map(|(_, r)| r.unmonitored).sum();
+        if unmonitored > 0 {
+            warnings.push(Warning::new(
+                WarningKind::FollowUpNotElapsed,
+                format!(
+                    "{}: {} people are left out because their scheme stops recording new arrests before this window ends (its follow-up period is shorter).",
+                    window.label(),
+                    policy.count(unmonitored)
                 ),
             ));
         }

@@ -55,6 +55,7 @@ fn base(id: usize, stage: FunnelStage, ending: Option<Ending>) -> CaseRecord {
         trial_arm: None,
         index_date: None,
         contract_end: None,
+        monitored_until: None,
         reoffences: Vec::new(),
         resources: Default::default(),
     }
