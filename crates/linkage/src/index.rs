@@ -31,10 +31,19 @@ pub enum InsertError {
 }
 
 /// Known people, blocked by the model's prediction rules.
+///
+/// A person whose details change is [replaced](Index::replace): the old entry is retired (kept
+/// in the blocks but never scored again) and the new one appended under the same id; a person
+/// who must no longer be found is [removed](Index::remove) the same way. Retired entries cost
+/// their memory until the index is rebuilt, which corrections and erasures are rare enough to
+/// allow.
 #[derive(Debug, Clone)]
 pub struct Index {
     model: Model,
     ids: Vec<String>,
+    /// Per entry number: false once replaced or removed.
+    live: Vec<bool>,
+    retired: usize,
     /// Every person's prepared values back to back (`width` per person): one allocation, so
     /// a candidate costs one cache miss rather than a pointer chase and then another.
     values: Vec<Value>,
@@ -50,6 +59,8 @@ impl Index {
         Index {
             model,
             ids: Vec::new(),
+            live: Vec::new(),
+            retired: 0,
             values: Vec::new(),
             width,
             numbers: HashMap::new(),
@@ -61,12 +72,45 @@ impl Index {
         &self.model
     }
 
+    /// How many people can be found (replaced and removed entries not counted).
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.ids.len() - self.retired
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.len() == 0
+    }
+
+    /// Whether a person with this id can be found.
+    pub fn contains(&self, id: &str) -> bool {
+        self.numbers.contains_key(id)
+    }
+
+    /// Stops a person being found; false when no such id is indexed.
+    pub fn remove(&mut self, id: &str) -> bool {
+        match self.numbers.remove(id) {
+            Some(number) => {
+                self.live[number as usize] = false;
+                self.retired += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds a person, or replaces the details of one already indexed under the same id (a
+    /// correction). The id keeps meaning the same person; on a field error nothing changes.
+    pub fn replace(&mut self, person: &Record) -> Result<(), InsertError> {
+        let prepared = self
+            .model
+            .settings()
+            .prepare(&person.values)
+            .map_err(|error| InsertError::Field {
+                id: person.id.clone(),
+                error,
+            })?;
+        self.remove(&person.id);
+        self.insert_prepared(person.id.clone(), prepared)
     }
 
     /// Adds a person; their values follow [`Settings::columns`](crate::Settings::columns).
@@ -94,6 +138,7 @@ impl Index {
         let number = self.blocks.push(&record);
         self.numbers.insert(id.clone(), number);
         self.ids.push(id);
+        self.live.push(true);
         self.values.extend_from_slice(record.values());
         Ok(())
     }
@@ -114,6 +159,9 @@ impl Index {
         let keys = self.blocks.keys_of(record);
         let mut scored: Vec<(f64, u32)> = Vec::new();
         self.blocks.for_each_candidate(&keys, None, |person| {
+            if !self.live[person as usize] {
+                return;
+            }
             let (weight, _) = self
                 .model
                 .weigh_values(self.person(person), record.values(), &tf);

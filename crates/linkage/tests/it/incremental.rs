@@ -107,3 +107,60 @@ fn explanation_renders_as_a_waterfall() {
     assert!(text.contains("given_name"), "{text}");
     assert!(text.contains("match weight"), "{text}");
 }
+
+#[test]
+fn a_replaced_person_is_found_by_their_new_details_and_a_removed_one_not_at_all() {
+    let settings = febrl_settings();
+    let (a, _) = load("febrl4a", &settings);
+    let (b, _) = load("febrl4b", &settings);
+    let (model, _) = train(
+        &settings,
+        Dataset::Link {
+            left: &a,
+            right: &b,
+        },
+        &RunOptions::default(),
+    );
+    let columns = model.settings().columns();
+    let people = raw_records("febrl4a", &columns);
+    let arrivals = raw_records("febrl4b", &columns);
+    let mut index = Index::new(model);
+    for (person, _) in &people {
+        index.insert(person).unwrap();
+    }
+    // An arrival whose true match is ranked first.
+    let entity_of: std::collections::HashMap<&str, &str> = people
+        .iter()
+        .map(|(p, e)| (p.id.as_str(), e.as_str()))
+        .collect();
+    let (arrival, best) = arrivals
+        .iter()
+        .find_map(|(arrival, entity)| {
+            let best = index.score(arrival, 1).unwrap().pop()?;
+            (entity_of[best.id.as_str()] == entity).then_some((arrival, best))
+        })
+        .expect("an arrival ranked with its match");
+
+    // Corrected to exactly the arrival's details: still the same id, now a better match.
+    let corrected = Record::new(best.id.clone(), arrival.values.clone());
+    index.replace(&corrected).unwrap();
+    assert_eq!(index.len(), 5000);
+    let after = index.score(arrival, 1).unwrap().pop().unwrap();
+    assert_eq!(after.id, best.id);
+    assert!(after.match_weight > best.match_weight);
+    // The old details are no longer scored: the person appears once.
+    let top = index.score(arrival, 10).unwrap();
+    assert_eq!(top.iter().filter(|c| c.id == best.id).count(), 1);
+
+    // Removed: never a candidate again; removing twice is a no-op.
+    assert!(index.remove(&best.id));
+    assert!(!index.remove(&best.id));
+    assert!(!index.contains(&best.id));
+    assert_eq!(index.len(), 4999);
+    let top = index.score(arrival, 10).unwrap();
+    assert!(top.iter().all(|c| c.id != best.id), "{top:?}");
+    // Replacing an unknown id adds them.
+    index.replace(&corrected).unwrap();
+    assert_eq!(index.len(), 5000);
+    assert_eq!(index.score(arrival, 1).unwrap()[0].id, best.id);
+}
