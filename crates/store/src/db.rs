@@ -31,6 +31,15 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://checkpoint.db";
 /// How long a SQLite writer waits for the write lock before giving up with "database is locked".
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// PostgreSQL's counterpart of SQLite's write lock, a transaction-scoped advisory lock that
+/// [`Db::begin`] takes first. Without it, two writers could take their row locks in opposite
+/// orders and deadlock: drafting a contract appends its audit row (locking `audit_head`) before
+/// bumping the case's version, while a needs reassessment of the same case bumps the version
+/// (locking the case row) before its audit row; PostgreSQL then aborts one of them after a
+/// second with "deadlock detected", a server error instead of a `Conflict`. Every appender is
+/// serialised on `audit_head` until commit anyway, so taking the lock first costs little.
+const POSTGRES_WRITE_LOCK: i64 = 0x4348_4b50;
+
 /// Runs `$body` once per backend with `$pool` bound to the typed pool. The body is the same
 /// text in both arms; sqlx infers the database from the executor, so one SQL string with `$N`
 /// placeholders serves both.
@@ -162,11 +171,19 @@ impl Db {
 
     /// Opens a transaction for work that may write. On SQLite it starts with `BEGIN IMMEDIATE`,
     /// taking the write lock up front: a deferred transaction that reads and then writes fails
-    /// with SQLITE_BUSY at once, ignoring the busy timeout.
+    /// with SQLITE_BUSY at once, ignoring the busy timeout. On PostgreSQL it takes
+    /// [`POSTGRES_WRITE_LOCK`] up front, for the same reason: see there.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Db::Sqlite(pool) => Tx::new(TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
-            Db::Postgres(pool) => Tx::new(TxConn::Postgres(pool.begin().await?)),
+            Db::Postgres(pool) => {
+                let mut transaction = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(POSTGRES_WRITE_LOCK)
+                    .execute(&mut *transaction)
+                    .await?;
+                Tx::new(TxConn::Postgres(transaction))
+            }
         })
     }
 

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod case_view;
+mod concurrency;
 mod custody;
 mod helpers;
 mod lifecycle_story;
