@@ -253,6 +253,9 @@ impl App {
         read.rollback().await?;
         let mut tx = self.begin().await?;
         self.audit_matches_shown(&mut tx, actor, &matches).await?;
+        // The person as stored, when this referral created or corrected them (for the
+        // linkage index, once committed).
+        let mut person_written = None;
         let person_id = match person {
             PersonChoice::Existing(id) => {
                 let known = match people::get(&mut tx, id).await {
@@ -263,7 +266,7 @@ impl App {
                     Err(e) => return Err(e.into()),
                 };
                 if known.details()? != referral.person {
-                    people::update(&mut tx, id, &referral.person).await?;
+                    person_written = Some(people::update(&mut tx, id, &referral.person).await?);
                     audit::append(
                         &mut tx,
                         audit_entry(actor, AuditAction::Alteration, "person", id)
@@ -298,7 +301,9 @@ impl App {
                         .with_details(details),
                 )
                 .await?;
-                row.id
+                let id = row.id;
+                person_written = Some(row);
+                id
             }
         };
 
@@ -345,6 +350,9 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        if let Some(row) = &person_written {
+            self.person_changed(row);
+        }
 
         let contract = evaluation.contract();
         Ok(ReferralOutcome {

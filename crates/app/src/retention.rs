@@ -137,6 +137,7 @@ impl App {
                     let mut tx = self.begin().await?;
                     let erased = self.pseudonymise(&mut tx, system, person_id).await?;
                     tx.commit().await?;
+                    self.person_erased(person_id);
                     erased
                 }
             };

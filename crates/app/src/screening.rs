@@ -481,8 +481,9 @@ impl App {
         }
         let policy = validate_referral(self, &case.scheme_id, &referral, "scheme_id")?;
         let person = people::get(&mut tx, case.person_id).await?;
+        let mut person_written = None;
         if person.details()? != referral.person {
-            people::update(&mut tx, person.id, &referral.person).await?;
+            person_written = Some(people::update(&mut tx, person.id, &referral.person).await?);
             audit::append(
                 &mut tx,
                 AuditEntry::new(
@@ -543,6 +544,9 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        if let Some(row) = &person_written {
+            self.person_changed(row);
+        }
         Ok(RescreenOutcome {
             case: CaseProgress::of(&updated)?,
             advice: DecisionView::new(stored.advice.id, &stored.evaluation),

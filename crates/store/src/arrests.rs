@@ -106,15 +106,16 @@ pub struct PersonIdentity {
     pub created_at: Instant,
 }
 
-/// People created at or after `since` (everyone when `None`), oldest first. The index asks
-/// for `since` = the newest `created_at` it holds, so rows sharing that instant come back
-/// again and are skipped by id.
+/// People created at or after `since` (everyone when `None`), oldest first; people
+/// pseudonymised at retention review are left out (nothing identifies them any more). The
+/// index asks for `since` = the newest `created_at` it holds, so rows sharing that instant
+/// come back again and are skipped by id.
 pub async fn people_since(
     tx: &mut Tx,
     since: Option<Instant>,
 ) -> Result<Vec<PersonIdentity>, StoreError> {
     let select = "SELECT id, given_name, family_name, date_of_birth, postcode, pnc_id, \
-                  created_at FROM people";
+                  created_at FROM people WHERE pseudonymised_at IS NULL";
     Ok(match since {
         None => on_tx!(tx, |conn| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -125,13 +126,23 @@ pub async fn people_since(
         }),
         Some(since) => on_tx!(tx, |conn| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{select} WHERE created_at >= $1 ORDER BY created_at, id"
+                "{select} AND created_at >= $1 ORDER BY created_at, id"
             )))
             .bind(since)
             .fetch_all(conn)
             .await?
         }),
     })
+}
+
+/// Everyone pseudonymised at retention review, for the index to forget (a retention run in
+/// another process cannot tell the server's index itself).
+pub async fn pseudonymised_people(tx: &mut Tx) -> Result<Vec<Uuid>, StoreError> {
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query_scalar("SELECT id FROM people WHERE pseudonymised_at IS NOT NULL")
+            .fetch_all(conn)
+            .await?
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------

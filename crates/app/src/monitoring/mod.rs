@@ -20,8 +20,12 @@
 //! effects are always written by the system actor `arrest-feed`; every link writes a
 //! *combination* audit row, every batch a *collection* row naming who imported.
 //!
-//! Person ids never change: the index is keyed by the people table's ids and only ever
-//! appended to (new people are read in by `created_at` before each import).
+//! Person ids never change: the index is keyed by the people table's ids. It stays current
+//! without a restart: a referral or re-screening that creates or corrects a person updates it
+//! as it commits ([`App::person_changed`]); before each import, people created since (by
+//! another process too) are read in by `created_at`, and people pseudonymised at retention
+//! review (in this process: [`App::person_erased`]; by the CLI: found by `pseudonymised_at`)
+//! are dropped. A correction made by *another* server process is seen after a restart.
 
 pub mod effects;
 pub mod feed;
@@ -263,12 +267,33 @@ impl App {
             loaded.as_ref().and_then(|l| l.newest)
         };
         let people = arrests::people_since(&mut tx, since).await?;
+        let erased = arrests::pseudonymised_people(&mut tx).await?;
         tx.commit().await?;
         let mut loaded = self.monitor().loaded.lock().expect("monitor lock");
         if let Some(l) = loaded.as_mut().filter(|l| l.version == version) {
             l.add_people(&people);
+            l.forget(&erased);
         }
         Ok(version)
+    }
+
+    /// A use case committed a new person or corrected one: the loaded index (if any) finds
+    /// them by these details from the next arrest on. Call after the commit, never while a
+    /// transaction is open (the index lock is never held across an await).
+    pub(crate) fn person_changed(&self, person: &checkpoint_store::people::PersonRow) {
+        let identity = model::identity_of(person);
+        let mut loaded = self.monitor().loaded.lock().expect("monitor lock");
+        if let Some(l) = loaded.as_mut() {
+            l.upsert(&identity);
+        }
+    }
+
+    /// A person was pseudonymised (committed): no arrest is linked to them any more.
+    pub(crate) fn person_erased(&self, person_id: Uuid) {
+        let mut loaded = self.monitor().loaded.lock().expect("monitor lock");
+        if let Some(l) = loaded.as_mut() {
+            l.forget(&[person_id]);
+        }
     }
 
     /// Scores rows against the index, in parallel: each row's best candidate, if any.

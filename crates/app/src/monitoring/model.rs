@@ -187,6 +187,8 @@ pub struct LoadedIndex {
     pub version: i64,
     pub index: Index,
     pub newest: Option<Instant>,
+    /// People forgotten (pseudonymised): never added back from an older snapshot.
+    erased: std::collections::HashSet<uuid::Uuid>,
 }
 
 impl LoadedIndex {
@@ -195,6 +197,7 @@ impl LoadedIndex {
             version,
             index: Index::new(model),
             newest: None,
+            erased: std::collections::HashSet::new(),
         }
     }
 
@@ -202,6 +205,9 @@ impl LoadedIndex {
     /// People whose details cannot be compared are left out of linkage, not fatal.
     pub fn add_people(&mut self, people: &[PersonIdentity]) {
         for person in people {
+            if self.erased.contains(&person.id) {
+                continue;
+            }
             // DuplicateId: already indexed. Field errors: a value the model cannot read.
             let _ = self.index.insert(&person_record(person));
             self.newest = Some(
@@ -209,6 +215,43 @@ impl LoadedIndex {
                     .map_or(person.created_at, |n| n.max(person.created_at)),
             );
         }
+    }
+
+    /// A person just created or corrected: found by these details from now on. `newest` is
+    /// left alone, so a person another process created meanwhile is still read in by
+    /// `created_at`; reading this one again is skipped as a duplicate.
+    pub fn upsert(&mut self, person: &PersonIdentity) {
+        if self.erased.contains(&person.id) {
+            return;
+        }
+        if self.index.replace(&person_record(person)).is_err() {
+            // Details the model cannot read: not findable rather than found by old ones.
+            self.index.remove(&person.id.to_string());
+        }
+    }
+
+    /// People who must no longer be found (pseudonymised); unknown ids are ignored.
+    pub fn forget(&mut self, ids: &[uuid::Uuid]) -> usize {
+        let mut removed = 0;
+        for id in ids {
+            if self.erased.insert(*id) && self.index.remove(&id.to_string()) {
+                removed += 1;
+            }
+        }
+        removed
+    }
+}
+
+/// The identifying fields of a person's row, for the index.
+pub fn identity_of(row: &checkpoint_store::people::PersonRow) -> PersonIdentity {
+    PersonIdentity {
+        id: row.id,
+        given_name: row.given_name.clone(),
+        family_name: row.family_name.clone(),
+        date_of_birth: row.date_of_birth,
+        postcode: row.postcode.clone(),
+        pnc_id: row.pnc_id.clone(),
+        created_at: row.created_at,
     }
 }
 

@@ -308,15 +308,7 @@ impl App {
         for decided in arrests::decided_reviews(&mut tx).await? {
             let arrest = arrests::arrest(&mut tx, decided.arrest_id).await?;
             let person = people::get(&mut tx, decided.person_id).await?;
-            let identity = arrests::PersonIdentity {
-                id: person.id,
-                given_name: person.given_name,
-                family_name: person.family_name,
-                date_of_birth: person.date_of_birth,
-                postcode: person.postcode,
-                pnc_id: person.pnc_id,
-                created_at: person.created_at,
-            };
+            let identity = model::identity_of(&person);
             labels.push(Label {
                 person: model::person_record(&identity),
                 arrest: model::stored_arrest_record(&arrest),

@@ -402,3 +402,85 @@ async fn only_supervisors_and_admins_import_and_only_supervisors_review() {
             .expect("supervisor reviews");
     }
 }
+
+/// Who an import linked arrest `arrest_ref` of `test-feed` to, if anyone.
+async fn linked_to(t: &TestApp, arrest_ref: &str) -> Option<Uuid> {
+    let mut tx = t.app.db().begin_read().await.unwrap();
+    let known = arrests::known_refs(&mut tx, "test-feed", &[arrest_ref])
+        .await
+        .unwrap();
+    assert!(known.contains(arrest_ref), "{arrest_ref} was imported");
+    let stored: Vec<_> = arrests::sample_arrests(&mut tx, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.arrest_ref == arrest_ref)
+        .collect();
+    let link = arrests::link_for_arrest(&mut tx, stored[0].id)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    link.map(|l| l.person_id)
+}
+
+#[tokio::test]
+async fn people_referred_corrected_or_pseudonymised_after_the_index_loaded_are_seen_without_restart()
+ {
+    for t in apps().await {
+        let b = t.backend;
+        // The first import loads the index (and trains the starter model).
+        world(&t).await;
+        let first = import(&t, &feed(EXACT_ROWS)).await;
+        assert_eq!(first.linked, 2, "{b}: {first:?}");
+
+        // A new person, referred through the custody desk after the index was loaded.
+        let referred = crate::custody::refer(
+            &t,
+            crate::custody::referral_for("Keturah", "Abernethy-Oyelaran", date(1994, 7, 19)),
+        )
+        .await;
+        let exact = "K1,Keturah,Abernethy-Oyelaran,19/07/1994,DH1 9ZX,,2026-04-06,theft\n";
+        let second = import(&t, &feed(exact)).await;
+        assert_eq!((second.new, second.linked), (1, 1), "{b}: {second:?}");
+        assert_eq!(linked_to(&t, "K1").await, Some(referred.person_id), "{b}");
+
+        // Her details corrected at the desk (a new referral naming her): the next arrest is
+        // matched on the corrected details, not the old ones.
+        let mut corrected = crate::custody::referral_for("Kezia", "Lindqvist", date(1994, 9, 17));
+        corrected.person.postcode = Some("QX7 2LP".to_owned());
+        corrected.person.pnc_id = Some("94/765432X".to_owned());
+        t.app
+            .create_referral(
+                &t.custody,
+                checkpoint_app::referrals::NewReferral {
+                    scheme_id: crate::custody::SCHEME.to_owned(),
+                    referral: corrected,
+                    person: checkpoint_app::referrals::PersonChoice::Existing(referred.person_id),
+                    acknowledged_matches: Vec::new(),
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{b}: {e}"));
+        let renamed = "K2,Kezia,Lindqvist,17/09/1994,QX7 2LP,94/765432X,2026-04-07,theft\n";
+        let third = import(&t, &feed(renamed)).await;
+        assert_eq!((third.new, third.linked), (1, 1), "{b}: {third:?}");
+        assert_eq!(linked_to(&t, "K2").await, Some(referred.person_id), "{b}");
+
+        // Pseudonymised by a retention run in another process (the store, as the CLI does):
+        // the next import no longer finds her by her old details.
+        let mut tx = t.app.db().begin().await.unwrap();
+        checkpoint_store::retention::pseudonymise_person(
+            &mut tx,
+            referred.person_id,
+            "Person 7f3a",
+            date(1994, 1, 1).into(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let after = "K3,Kezia,Lindqvist,17/09/1994,QX7 2LP,94/765432X,2026-04-08,theft\n";
+        let fourth = import(&t, &feed(after)).await;
+        assert_eq!(fourth.new, 1, "{b}: {fourth:?}");
+        assert_eq!(linked_to(&t, "K3").await, None, "{b}: {fourth:?}");
+    }
+}
