@@ -9,7 +9,7 @@ use crate::extract::{ApiJson, IdPath, QueryParams};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use checkpoint_app::monitoring::feed::parse_feed;
+use checkpoint_app::monitoring::feed::{FeedRow, ParsedFeed, RejectedRow, parse_feed};
 use checkpoint_app::monitoring::queue::ClericalDecision;
 use checkpoint_app::monitoring::{ImportOptions, Operator};
 use serde::Deserialize;
@@ -18,6 +18,15 @@ use serde_json::{Value, json};
 /// Largest feed accepted over HTTP (the global limit is for forms and JSON). Bigger feeds go
 /// through `checkpoint import arrests`, which streams from disk.
 pub const FEED_LIMIT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Most rows one feed may carry over HTTP: each row is scored against every likely person, so
+/// this bounds the work (and the time) of one request. A day's custody feed has hundreds;
+/// larger back-loads go through `checkpoint import arrests`, which commits in batches.
+pub const FEED_MAX_ROWS: usize = 100_000;
+
+/// Longest value (in characters) of one field of a feed row: names, dates, postcodes and PNC
+/// ids are short, and every value is compared character by character with the people known.
+pub const FEED_MAX_FIELD_CHARS: usize = 200;
 
 /// Imports an arrest feed: each new row is scored against the people the programme knows;
 /// links are recorded (and open reviews or reoffending events), near misses queued for
@@ -29,10 +38,11 @@ pub const FEED_LIMIT_BYTES: usize = 64 * 1024 * 1024;
         ("source" = Option<String>, Query, description = "Names the feed; references are unique within a source (default `arrest-feed`)"),
         ("all_or_nothing" = Option<bool>, Query, description = "Refuse the whole feed if any row is bad"),
     ),
-    request_body(content = String, content_type = "text/csv", description = "Header row with given_name, surname, dob, arrest_date; optional arrest_ref, postcode, pnc_id, offence"),
+    request_body(content = String, content_type = "text/csv", description = "Header row with given_name, surname, dob, arrest_date; optional arrest_ref, postcode, pnc_id, offence. At most 64 MiB and 100,000 rows; a value longer than 200 characters rejects its row."),
     responses(
         (status = 200, description = "What the import did, and the rejected rows", body = Object),
-        (status = 422, description = "A required column is missing, or (all_or_nothing) a bad row", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The feed is larger than 64 MiB", body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A required column is missing, more than 100,000 rows, or (all_or_nothing) a bad row", body = crate::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn import_arrests(
@@ -41,17 +51,22 @@ pub async fn import_arrests(
     query: QueryParams,
     body: Body,
 ) -> ApiResult<Json<Value>> {
+    // Reads at most the limit: a longer body is refused as soon as it passes it, whatever its
+    // Content-Length says, so a huge upload never sits in memory.
     let bytes = axum::body::to_bytes(body, FEED_LIMIT_BYTES)
         .await
-        .map_err(|_| {
-            ApiError::field(
-                "body",
-                FieldLocation::Body,
-                format!("the feed must be at most {FEED_LIMIT_BYTES} bytes; use `checkpoint import arrests` for larger ones"),
-            )
+        .map_err(|error| {
+            if is_too_large(&error) {
+                ApiError::PayloadTooLarge {
+                    limit: FEED_LIMIT_BYTES,
+                }
+            } else {
+                ApiError::MalformedBody(format!("the feed could not be read: {error}"))
+            }
         })?;
     let feed = parse_feed(bytes.as_ref(), state.app.clock().today())
         .map_err(|e| ApiError::field("body", FieldLocation::Body, e.to_string()))?;
+    let feed = bound_feed(feed)?;
     let mut options = ImportOptions::new(query.text("source").unwrap_or("arrest-feed"));
     options.all_or_nothing = query.text("all_or_nothing") == Some("true");
     let summary = state
@@ -64,6 +79,65 @@ pub async fn import_arrests(
         .map(|r| json!({ "line": r.line, "column": r.column, "reason": r.reason }))
         .collect();
     Ok(Json(json!({ "summary": summary, "rejects": rejects })))
+}
+
+fn is_too_large(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// Refuses a feed of more than [`FEED_MAX_ROWS`] rows, and moves rows with a value longer
+/// than [`FEED_MAX_FIELD_CHARS`] to the rejects, naming the line and the column.
+fn bound_feed(mut feed: ParsedFeed) -> Result<ParsedFeed, ApiError> {
+    let rows = feed.rows.len() + feed.rejects.len();
+    if rows > FEED_MAX_ROWS {
+        return Err(ApiError::field(
+            "body",
+            FieldLocation::Body,
+            format!(
+                "the feed has {rows} rows; at most {FEED_MAX_ROWS} are taken over HTTP \
+                 (import larger feeds with `checkpoint import arrests`)"
+            ),
+        ));
+    }
+    let (rows, too_long): (Vec<FeedRow>, Vec<FeedRow>) = feed
+        .rows
+        .into_iter()
+        .partition(|row| overlong_column(row).is_none());
+    feed.rows = rows;
+    for row in too_long {
+        let column = overlong_column(&row).unwrap_or("given_name");
+        feed.rejects.push(RejectedRow {
+            line: row.line,
+            column: Some(column.to_owned()),
+            reason: format!("longer than {FEED_MAX_FIELD_CHARS} characters"),
+            fields: Vec::new(),
+        });
+    }
+    feed.rejects.sort_by_key(|r| r.line);
+    Ok(feed)
+}
+
+/// The first column of a row whose value is longer than [`FEED_MAX_FIELD_CHARS`].
+fn overlong_column(row: &FeedRow) -> Option<&'static str> {
+    [
+        ("given_name", &row.given_name),
+        ("surname", &row.surname),
+        ("dob", &row.dob),
+        ("postcode", &row.postcode),
+        ("pnc_id", &row.pnc_id),
+        ("offence", &row.offence),
+        ("arrest_ref", &row.arrest_ref),
+    ]
+    .into_iter()
+    .find(|(_, value)| value.chars().count() > FEED_MAX_FIELD_CHARS)
+    .map(|(column, _)| column)
 }
 
 /// Pending clerical pairs, oldest first; `next` is the cursor for the following page.

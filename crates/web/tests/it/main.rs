@@ -7,6 +7,7 @@ mod auth;
 mod browser;
 mod errors;
 mod helpers;
+mod hostile;
 mod monitoring;
 mod openapi;
 mod story;
