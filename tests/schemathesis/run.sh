@@ -153,11 +153,20 @@ for path in sorted(glob.glob(sys.argv[1] + "/*.xml")):
         tests += int(suite.get("tests", 0))
         failures += int(suite.get("failures", 0))
         errors += int(suite.get("errors", 0))
+passed = failed_cases = 0
 for path in sorted(glob.glob(sys.argv[1] + "/*.log")):
-    found = re.findall(r"^\s*(\d+) generated", open(path).read(), re.M)
-    cases += int(found[-1]) if found else 0
-print(f"schemathesis: {tests} operations tested over the role runs, {cases} test cases, "
-      f"{failures} failed, {errors} errors")
+    # The summary's "Test cases:" line: "N generated, N passed" (", N failed", ", N skipped").
+    lines = re.findall(r"^\s*(\d+) generated(.*)$", open(path).read(), re.M)
+    if lines:
+        generated, rest = lines[-1]
+        cases += int(generated)
+        counts = dict((word, int(n)) for n, word in re.findall(r"(\d+) (\w+)", rest))
+        passed += counts.get("passed", 0)
+        failed_cases += counts.get("failed", 0)
+print(f"{tests} operation runs over {len(glob.glob(sys.argv[1] + '/*.xml'))} schemathesis runs, "
+      f"{cases} test cases; {failures} operations failed, {errors} had errors")
+# The closing line CI reads.
+print(f"schemathesis: {passed} passed, {failed_cases + errors} failed")
 EOF
 log "schemathesis took $((SECONDS - started))s"
 if [ "${#failed[@]}" -gt 0 ]; then
