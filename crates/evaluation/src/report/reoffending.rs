@@ -129,10 +129,11 @@ pub struct SurvivalCurve {
     pub events: Count,
     /// Days to the first reoffence for half the group, if reached.
     pub median_days: Option<f64>,
-    /// Steps while at least the suppression threshold are at risk; empty if the group is too
-    /// small to publish a curve.
+    /// Steps while at least the suppression threshold remain at risk after them; empty if the
+    /// group is too small, or has too few events, to publish a curve.
     pub points: Vec<CurvePoint>,
-    /// The curve is cut here (day) because fewer than the threshold remain at risk.
+    /// The curve is cut here (day) because the step would leave fewer than the threshold at
+    /// risk (so the drop would give away how few did not reoffend).
     pub truncated_at_day: Option<f64>,
     pub at_risk: Vec<(u8, Count)>,
 }
@@ -419,7 +420,11 @@ pub(crate) fn survival_section(
             continue;
         }
         let curve = KaplanMeier::fit(&observations, Z_95);
-        let publishable = observations.len() as u64 >= threshold;
+        // A curve gives its counts away: its drops are events over the number at risk. So it
+        // is drawn only for a group with at least `threshold` people and `threshold` events,
+        // and only up to the last step after which `threshold` people remain at risk: a
+        // withheld count (few reoffended, or few did not) cannot be read off the chart.
+        let publishable = observations.len() as u64 >= threshold && curve.events >= threshold;
         let mut points = vec![CurvePoint {
             day: 0.0,
             survival: 1.0,
@@ -429,7 +434,7 @@ pub(crate) fn survival_section(
         let mut truncated_at_day = None;
         if publishable {
             for step in &curve.steps {
-                if step.at_risk < threshold {
+                if step.at_risk.saturating_sub(step.events) < threshold {
                     truncated_at_day = Some(step.time);
                     break;
                 }
@@ -444,7 +449,9 @@ pub(crate) fn survival_section(
             points.clear();
             warnings.push(Warning::new(
                 WarningKind::MinimumN,
-                format!("{group}: too few people to publish a time-to-reoffence curve."),
+                format!(
+                    "{group}: too few people, or too few reoffences, to publish a time-to-reoffence curve."
+                ),
             ));
         }
         let step = config.at_risk_every_months.max(1);

@@ -13,6 +13,7 @@ use checkpoint_evaluation::render::svg::{funnel_svg, kaplan_meier_svg, rri_fores
 use checkpoint_evaluation::report::disproportionality::{
     Dimension, DisproportionalityConfig, disproportionality_report,
 };
+use checkpoint_evaluation::report::followup::{FollowUpRules, Measure, Window};
 use checkpoint_evaluation::report::funnel::funnel_report;
 use checkpoint_evaluation::report::reoffending::{Grouping, ReoffendingConfig, reoffending_report};
 use checkpoint_evaluation::report::trial::{TrialConfig, sample_size_per_arm, trial_report};
@@ -174,7 +175,7 @@ fn reoffending_counts_only_elapsed_windows_and_warns() {
     let twelve = report
         .windows
         .iter()
-        .find(|w| w.window == checkpoint_evaluation::report::followup::Window::Months(12))
+        .find(|w| w.window == Window::Months(12))
         .unwrap();
     let treatment = twelve
         .groups
@@ -191,7 +192,7 @@ fn reoffending_counts_only_elapsed_windows_and_warns() {
     let twenty_four = report
         .windows
         .iter()
-        .find(|w| w.window == checkpoint_evaluation::report::followup::Window::Months(24))
+        .find(|w| w.window == Window::Months(24))
         .unwrap();
     assert!(
         twenty_four
@@ -342,4 +343,121 @@ fn small_counts_withhold_the_comparison_rather_than_publish_it() {
             .iter()
             .any(|w| w.kind == WarningKind::Suppressed)
     );
+}
+
+/// `n` decliners indexed on 2023-01-10, the first `reoffenders` re-arrested on the given days
+/// (cycling), read on 2026-01-01 (every window closed).
+fn decliners(n: usize, reoffenders: usize, days: &[i64]) -> Vec<CaseRecord> {
+    let index = date(2023, 1, 10);
+    (0..n)
+        .map(|i| {
+            let mut case = base(i, FunnelStage::Offered, Some(Ending::Declined));
+            case.index_date = Some(index);
+            if i < reoffenders {
+                let day = days[i % days.len()];
+                case.reoffences.push(Reoffence {
+                    offence_date: index.saturating_add(jiff::Span::new().days(day)),
+                    proven_date: None,
+                    category: OffenceCategory::Theft,
+                });
+            }
+            case
+        })
+        .collect()
+}
+
+fn rearrest_config() -> ReoffendingConfig {
+    ReoffendingConfig {
+        rules: FollowUpRules {
+            measure: Measure::Rearrest,
+            proof_lag_months: 6,
+        },
+        ..ReoffendingConfig::default()
+    }
+}
+
+#[test]
+fn a_curve_never_shows_what_the_tables_withhold() {
+    // 10 of 12 re-arrested on day 28: the 2 who were not are a small count, so the table
+    // withholds the 10 (it would give the 2 away), and the curve must not drop to 2/12.
+    let cases = decliners(12, 10, &[28]);
+    let report = reoffending_report(
+        &cases,
+        date(2026, 1, 1),
+        Grouping::Ending,
+        &rearrest_config(),
+        &ReportSettings::default(),
+    );
+    let twelve = report
+        .windows
+        .iter()
+        .find(|w| w.window == Window::Months(12))
+        .unwrap();
+    assert_eq!(twelve.groups[0].followed_up, Count::Value(12));
+    assert!(twelve.groups[0].reoffended.is_suppressed());
+    let curve = &report.survival[0];
+    assert_eq!(curve.points.len(), 1, "only the origin: {curve:?}");
+    assert_eq!(curve.truncated_at_day, Some(28.0));
+    assert_eq!(curve.median_days, None);
+
+    // 30 people, 12 re-arrested on days 10, 20, …: every step leaves at least 18 at risk, so
+    // the whole curve is drawn.
+    let days: Vec<i64> = (1..=12).map(|k| 10 * k).collect();
+    let cases = decliners(30, 12, &days);
+    let report = reoffending_report(
+        &cases,
+        date(2026, 1, 1),
+        Grouping::Ending,
+        &rearrest_config(),
+        &ReportSettings::default(),
+    );
+    let curve = &report.survival[0];
+    assert_eq!(curve.points.len(), 13, "{curve:?}");
+    assert_eq!(curve.truncated_at_day, None);
+    let last = curve.points.last().unwrap();
+    assert!((last.survival - 18.0 / 30.0).abs() < 1e-12, "{last:?}");
+
+    // Fewer than 10 re-arrested in all: no curve, and a warning says why.
+    let cases = decliners(30, 9, &days);
+    let report = reoffending_report(
+        &cases,
+        date(2026, 1, 1),
+        Grouping::Ending,
+        &rearrest_config(),
+        &ReportSettings::default(),
+    );
+    assert!(report.survival[0].points.is_empty());
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("too few reoffences"))
+    );
+}
+
+#[test]
+fn windows_past_the_end_of_monitoring_are_left_out_with_a_warning() {
+    // A scheme that follows people for 12 months: its 24-month window cannot be measured.
+    let mut cases = decliners(20, 10, &[100, 500]);
+    for case in &mut cases {
+        case.monitored_until = Some(date(2024, 1, 10));
+    }
+    let report = reoffending_report(
+        &cases,
+        date(2026, 1, 1),
+        Grouping::Ending,
+        &rearrest_config(),
+        &ReportSettings::default(),
+    );
+    let window = |w: Window| report.windows.iter().find(|r| r.window == w).unwrap();
+    // Re-arrests on day 100 (5 people) and day 500 (5 people): 12 months sees 5 of 20.
+    let twelve = &window(Window::Months(12)).groups[0];
+    assert_eq!(twelve.followed_up, Count::Value(20));
+    assert!(twelve.reoffended.is_suppressed(), "5 is withheld");
+    let twenty_four = &window(Window::Months(24)).groups[0];
+    assert_eq!(twenty_four.followed_up, Count::Value(0));
+    assert!(report.warnings.iter().any(|w| {
+        w.message
+            .starts_with("24 months: 20 people are left out because")
+    }));
 }

@@ -20,6 +20,7 @@ use checkpoint_evaluation::cost::PerReoffenceAvoided;
 use checkpoint_evaluation::render::svg::{funnel_svg, kaplan_meier_svg, rri_forest_svg};
 use checkpoint_evaluation::report::disproportionality::STAGE_NAMES;
 use checkpoint_evaluation::report::reoffending::GroupWindow;
+use checkpoint_evaluation::report::trial::BalanceTable;
 use checkpoint_evaluation::stats::Estimate;
 use checkpoint_evaluation::stats::rri::RelativeRateIndex;
 use checkpoint_evaluation::suppression::Count;
@@ -98,6 +99,31 @@ fn window_row(window: &str, g: &GroupWindow) -> Vec<String> {
         g.reoffences_per_100
             .map_or_else(|| "—".to_owned(), |v| format!("{v:.1}")),
     ]
+}
+
+/// One characteristic of the trial's balance table: counts and column percentages by arm.
+fn balance_table(b: &BalanceTable) -> TableView {
+    let share = |p: Option<f64>| p.map_or_else(|| "—".to_owned(), |v| format!("{v:.1}%"));
+    TableView {
+        caption: format!("Balance of the arms: {}", b.characteristic),
+        headers: strings(&["Level", "Treatment", "%", "Control", "%"]),
+        rows: b
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(i, level)| {
+                let cells = &b.table.cells[i];
+                let percent = b.percent.get(i).copied().unwrap_or([None, None]);
+                vec![
+                    level.clone(),
+                    cells[0].display(),
+                    share(percent[0]),
+                    cells[1].display(),
+                    share(percent[1]),
+                ]
+            })
+            .collect(),
+    }
 }
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -277,7 +303,7 @@ pub fn body_view(bundle: &ReportBundle) -> BodyView {
                 "Did not receive",
                 "Analysed",
                 "Follow-up not elapsed",
-                "No index date",
+                "No index date, or not monitored to the window's end",
             ]),
             rows: t
                 .consort
@@ -340,7 +366,10 @@ pub fn body_view(bundle: &ReportBundle) -> BodyView {
                 &t.survival,
                 24,
             )],
-            tables: vec![consort, outcomes],
+            tables: std::iter::once(consort)
+                .chain(t.balance.iter().map(balance_table))
+                .chain([outcomes])
+                .collect(),
             notes: Vec::new(),
         });
     }
