@@ -33,6 +33,7 @@ pub mod appointments;
 pub mod arrests;
 pub mod audit;
 pub mod backup;
+pub mod bulk;
 pub mod cases;
 mod codes;
 pub mod contracts;

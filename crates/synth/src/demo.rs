@@ -7,10 +7,13 @@
 //! supervisor). Where the system answers differently from the plan (the policy's advice, the
 //! trial's allocation), the case is re-planned from that answer ([`crate::Branches`]).
 //!
-//! This is the use-case path, for demo sizes (hundreds to a few thousand cases). A bulk path
-//! (direct store inserts for a million cases) would add a second [`WritePath`] that consumes
-//! the same [`crate::Generator::iter`] stream and writes rows with `checkpoint-store`.
+//! This is the use-case path, for demo sizes (hundreds to a few thousand cases). The bulk path
+//! ([`WritePath::Bulk`], `bulk.rs`) plays the same steps in memory, checked as the use cases
+//! check them, and writes the resulting rows with `checkpoint_store::bulk`: a million cases in
+//! minutes. [`WritePath::choose`] picks between them.
 
+pub mod allocation;
+pub mod bulk;
 mod driver;
 mod staff;
 
@@ -24,6 +27,9 @@ use std::fmt;
 
 pub use staff::DemoLogin;
 
+/// Logins printed in full; a bulk load's many navigators are summarised after them.
+const LOGINS_SHOWN: usize = 10;
+
 /// The password of every demo account (printed by `serve --demo` and `demo generate`).
 pub const DEMO_PASSWORD: &str = "checkpoint-demo";
 
@@ -32,6 +38,29 @@ pub const DEMO_PASSWORD: &str = "checkpoint-demo";
 pub enum WritePath {
     /// Through the application's use cases (authorised, audited, policy-decided).
     UseCases,
+    /// The same steps played in memory and written in large batches, one audit row each.
+    Bulk,
+}
+
+/// Above this many cases `demo generate --database` takes the bulk path unless told otherwise.
+pub const BULK_THRESHOLD: u64 = 5_000;
+
+impl WritePath {
+    /// The bulk path above [`BULK_THRESHOLD`] cases, the use cases below it.
+    pub fn choose(cases: u64) -> WritePath {
+        if cases > BULK_THRESHOLD {
+            WritePath::Bulk
+        } else {
+            WritePath::UseCases
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WritePath::UseCases => "use cases",
+            WritePath::Bulk => "bulk",
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +69,8 @@ pub enum DemoError {
     App(#[from] AppError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Generator(String),
 }
 
 /// What a demo run produced.
@@ -86,13 +117,25 @@ impl fmt::Display for DemoSummary {
             writeln!(f, "note: {note}")?;
         }
         writeln!(f, "Demo logins (password {:?}):", DEMO_PASSWORD)?;
-        for login in &self.logins {
+        for login in self.logins.iter().take(LOGINS_SHOWN) {
             writeln!(
                 f,
                 "  {:<22} {:<16} {}",
                 login.username,
                 login.role.as_str(),
                 login.team.as_deref().unwrap_or("")
+            )?;
+        }
+        if let Some(last) = self
+            .logins
+            .last()
+            .filter(|_| self.logins.len() > LOGINS_SHOWN)
+        {
+            writeln!(
+                f,
+                "  … and {} more navigators, up to {}",
+                self.logins.len() - LOGINS_SHOWN,
+                last.username
             )?;
         }
         Ok(())
@@ -126,11 +169,28 @@ pub async fn write_database(
     app: &App,
     config: &Config,
     password: &str,
-    progress: &dyn Fn(u64),
+    progress: &(dyn Fn(u64) + Sync),
 ) -> Result<DemoSummary, DemoError> {
-    let mut summary = driver::run(app, config, password, progress).await?;
-    summary.states = count_states(app).await?;
-    Ok(summary)
+    write_database_with(app, config, password, WritePath::UseCases, progress).await
+}
+
+/// Writes `config`'s cases into `app`'s database by the given path. `progress` is called with
+/// the number of cases written (referred, on the use-case path) so far.
+pub async fn write_database_with(
+    app: &App,
+    config: &Config,
+    password: &str,
+    path: WritePath,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<DemoSummary, DemoError> {
+    match path {
+        WritePath::UseCases => {
+            let mut summary = driver::run(app, config, password, progress).await?;
+            summary.states = count_states(app).await?;
+            Ok(summary)
+        }
+        WritePath::Bulk => bulk::run(app, config, password, progress).await,
+    }
 }
 
 /// Cases per state, from the database.

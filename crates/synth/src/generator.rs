@@ -186,7 +186,7 @@ impl Generator {
     }
 
     /// The referral instant of case `i`: evenly spread by index, at a custody-hours time.
-    fn referred_at(&self, i: u64) -> Timestamp {
+    pub fn referred_at(&self, i: u64) -> Timestamp {
         let c = &self.config;
         let span = i64::from(days_between(c.first_referral, c.last_referral).max(0)) + 1;
         let mut rng = Rng::stream(c.seed, StreamKind::Referral, i);

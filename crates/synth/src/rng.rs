@@ -28,6 +28,10 @@ pub enum StreamKind {
     Arrests = 5,
     Allocation = 6,
     Staff = 7,
+    /// Row ids of the bulk writer (UUID v7 random bits), per case.
+    RowIds = 8,
+    /// Person ids of the bulk writer, per person (the case that brought them in).
+    PersonIds = 9,
 }
 
 const GOLDEN_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;

@@ -100,7 +100,9 @@ pub async fn run(
 
 /// Sets up the trial if the policy in force runs one; the shipped policies do not (their
 /// `[trial]` sections are disabled), in which case the run notes it and goes on without arms.
-async fn set_up_trial(
+/// The seed is recorded on the trial's first day, before the custody desk opens, under the
+/// policy in force that day.
+pub(super) async fn set_up_trial(
     app: &App,
     staff: &Staff,
     from: jiff::civil::Date,
@@ -118,7 +120,7 @@ async fn set_up_trial(
         ));
         return Ok(false);
     }
-    app.clock().set(at(plus_days(from, -1), 9, 0));
+    app.clock().set(at(from, 7, 0));
     app.set_up_trial(&staff.supervisor, scheme, 20_260_101)
         .await?;
     Ok(true)

@@ -152,3 +152,47 @@ pub async fn create(app: &App, password: &str) -> Result<Staff, AppError> {
         logins,
     })
 }
+
+/// Adds `count` navigators after the demo's five (`demo.navigator6`, …), alternating between
+/// the two teams, as the local operator would with `checkpoint user add`.
+pub async fn add_navigators(
+    app: &App,
+    password: &str,
+    count: usize,
+    staff: &mut Staff,
+) -> Result<(), AppError> {
+    let base = staff.navigators.len();
+    for k in 0..count {
+        let number = base + k + 1;
+        let team = if k % 2 == 0 { NORTH } else { SOUTH };
+        let username = format!("demo.navigator{number}");
+        let display = format!("Demo Navigator {team} {number}");
+        let account = app
+            .create_account(
+                None,
+                NewAccount {
+                    username: username.clone(),
+                    display_name: display.clone(),
+                    role: Role::Navigator,
+                    team: Some(team.to_owned()),
+                    password: password.to_owned(),
+                },
+            )
+            .await?;
+        staff.navigators.push(Actor {
+            user_id: account.id,
+            username: account.username,
+            display_name: account.display_name,
+            role: Role::Navigator,
+            team: account.team,
+        });
+        staff.logins.push(login(
+            &username,
+            &display,
+            Role::Navigator,
+            Some(team),
+            password,
+        ));
+    }
+    Ok(())
+}

@@ -1,5 +1,6 @@
 //! checkpoint-synth integration tests: one binary (see ARCHITECTURE.md, "Testing").
 
+mod bulk;
 mod database;
 mod determinism;
 mod distributions;
