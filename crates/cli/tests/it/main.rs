@@ -3,6 +3,7 @@
 mod import;
 mod link;
 mod policy;
+mod report;
 
 mod retention;
 use std::path::PathBuf;

@@ -1,0 +1,387 @@
+//! `checkpoint report`: the real binary over a SQLite database of synthetic cases made with
+//! `checkpoint demo generate` (through the use cases), with reoffending from the same run's
+//! arrest feed imported by `checkpoint import arrests`. Every report kind in CSV and JSON
+//! (and the standalone HTML document), small numbers withheld in each, the reading audited,
+//! and a bad settings file named with its line.
+
+use crate::stderr;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const KINDS: [&str; 6] = [
+    "funnel",
+    "reoffending",
+    "trial",
+    "disproportionality",
+    "cost",
+    "all",
+];
+
+/// The password of the demo accounts (synthetic data).
+const PASSWORD: &str = "checkpoint-demo";
+
+fn run(args: &[&str], password: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_checkpoint"));
+    command
+        .args(args)
+        .current_dir(crate::workspace_root())
+        .env_remove("CHECKPOINT_PASSWORD")
+        .env_remove("CHECKPOINT_USER");
+    if let Some(password) = password {
+        command.env("CHECKPOINT_PASSWORD", password);
+    }
+    command.output().expect("the checkpoint binary runs")
+}
+
+fn ok(output: Output, what: &str) -> Output {
+    assert!(
+        output.status.success(),
+        "{what} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    output
+}
+
+/// One database for every test in this module: 120 cases referred from 2022 to mid-2024, and
+/// the arrest feed of the same run imported (re-arrests of participants, of people who
+/// declined and of people referred for prosecution).
+fn database() -> &'static str {
+    static DATABASE: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
+    &DATABASE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let url = format!("sqlite://{}", dir.path().join("reports.db").display());
+            let generate = [
+                "demo",
+                "generate",
+                "--cases",
+                "120",
+                "--seed",
+                "11",
+                "--from",
+                "2022-01-01",
+                "--to",
+                "2024-06-30",
+            ];
+            let mut into_db = vec!["--database", url.as_str()];
+            into_db.extend(generate);
+            ok(run(&into_db, None), "demo generate");
+            let csv_dir = dir.path().join("csv");
+            let csv_dir_text = csv_dir.display().to_string();
+            let mut as_csv = generate.to_vec();
+            as_csv.extend(["--csv", csv_dir_text.as_str()]);
+            ok(run(&as_csv, None), "demo generate --csv");
+            let feed = csv_dir.join("arrests.csv").display().to_string();
+            ok(
+                run(&["--database", &url, "import", "arrests", &feed], None),
+                "import arrests",
+            );
+            (dir, url)
+        })
+        .1
+}
+
+fn report(kind: &str, format: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "--database",
+        database(),
+        "report",
+        kind,
+        "--user",
+        "demo.analyst",
+        "--format",
+        format,
+    ];
+    args.extend_from_slice(extra);
+    run(&args, Some(PASSWORD))
+}
+
+/// Published counts are `{"value": n}`; none may be between 1 and 9.
+fn small_counts(value: &Value, path: &str, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if map.len() == 1
+                && let Some(n) = map.get("value").and_then(Value::as_u64)
+                && (1..10).contains(&n)
+            {
+                found.push(format!("{path} = {n}"));
+            }
+            for (k, v) in map {
+                small_counts(v, &format!("{path}.{k}"), found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                small_counts(v, &format!("{path}[{i}]"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Reports read so far, by the audit log's *combination* rows for reports.
+fn audit_combinations(url: &str) -> i64 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut connection = sqlx::SqliteConnection::connect(url)
+            .await
+            .expect("the test database");
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM audit_log WHERE action = 'combination' AND subject_type = 'report'",
+        )
+        .fetch_one(&mut connection)
+        .await
+        .expect("count");
+        connection.close().await.expect("close");
+        count
+    })
+}
+
+#[test]
+fn every_report_kind_comes_as_json_and_csv_with_small_numbers_withheld() {
+    let url = database();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    for kind in KINDS {
+        let before = audit_combinations(url);
+        let json = ok(report(kind, "json", &[]), kind);
+        let bundle: Value = serde_json::from_slice(&json.stdout).expect("JSON on stdout");
+        assert_eq!(bundle["report"], kind);
+        assert!(
+            bundle["sources"][0]
+                .as_str()
+                .is_some_and(|s| s.starts_with("Reoffending source: arrests in the imported")),
+            "{kind}: {}",
+            bundle["sources"]
+        );
+        assert!(bundle["cases"]["value"].as_u64().is_some_and(|n| n >= 100));
+        let mut found = Vec::new();
+        small_counts(&bundle, "$", &mut found);
+        assert!(
+            found.is_empty(),
+            "{kind}: small counts published: {found:?}"
+        );
+        assert_eq!(audit_combinations(url), before + 1, "{kind}: audited once");
+
+        let out: PathBuf = dir.path().join(format!("{kind}.csv"));
+        let csv_run = ok(
+            report(kind, "csv", &["--out", out.to_str().expect("path")]),
+            kind,
+        );
+        assert!(csv_run.stdout.is_empty(), "{kind}: CSV went to the file");
+        let csv = std::fs::read_to_string(&out).expect("the CSV file");
+        assert!(csv.starts_with("# "), "{kind}: {csv}");
+        assert!(csv.contains("\r\n# Settings\r\n"), "{kind}");
+        assert!(csv.contains("\r\n# Warnings\r\n"), "{kind}");
+        let tables = csv.split("# Settings").next().expect("tables");
+        for line in tables.lines() {
+            for field in line.split(',') {
+                if let Ok(n) = field.parse::<u64>() {
+                    assert!(!(1..10).contains(&n), "{kind}: CSV shows {n} in {line:?}");
+                }
+            }
+        }
+    }
+
+    // Reoffending is measured for decliners as well as participants, from the imported feed.
+    let json = ok(report("reoffending", "json", &[]), "reoffending");
+    let bundle: Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let twelve = bundle["reoffending"]["windows"]
+        .as_array()
+        .expect("windows")
+        .iter()
+        .find(|w| w["window"] == serde_json::json!({ "months": 12 }))
+        .expect("a 12-month window");
+    let groups: Vec<&str> = twelve["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["group"].as_str())
+        .collect();
+    assert!(groups.contains(&"declined"), "{groups:?}");
+    let total = &twelve["total"];
+    let reoffences = &total["reoffences"];
+    assert!(
+        reoffences["value"].as_u64().is_some_and(|n| n >= 10)
+            || reoffences["suppressed"].is_object(),
+        "{total}"
+    );
+    assert_ne!(
+        reoffences["value"], 0,
+        "the feed's re-arrests are counted: {total}"
+    );
+}
+
+#[test]
+fn the_html_report_is_a_standalone_document_with_charts() {
+    let html = ok(report("all", "html", &[]), "html");
+    let text = String::from_utf8_lossy(&html.stdout);
+    assert!(text.starts_with("<!doctype html>"), "{text}");
+    assert!(text.contains("<svg"), "charts are inline SVG");
+    assert!(
+        text.contains("Where the figures come from"),
+        "the method is printed"
+    );
+    assert!(
+        !text.contains("demo.analyst"),
+        "no account names in the document"
+    );
+}
+
+#[test]
+fn only_analysts_and_supervisors_with_the_right_password_get_a_report() {
+    let url = database();
+    let wrong = run(
+        &[
+            "--database",
+            url,
+            "report",
+            "funnel",
+            "--user",
+            "demo.analyst",
+        ],
+        Some("not the password"),
+    );
+    assert!(!wrong.status.success());
+    assert!(
+        stderr(&wrong).contains("cannot sign in as demo.analyst"),
+        "{}",
+        stderr(&wrong)
+    );
+    let custody = run(
+        &[
+            "--database",
+            url,
+            "report",
+            "funnel",
+            "--user",
+            "demo.custody",
+            "--format",
+            "csv",
+        ],
+        Some(PASSWORD),
+    );
+    assert!(!custody.status.success());
+    assert!(custody.stdout.is_empty(), "nothing is printed when refused");
+    let supervisor = run(
+        &[
+            "--database",
+            url,
+            "report",
+            "funnel",
+            "--user",
+            "demo.supervisor",
+            "--format",
+            "csv",
+        ],
+        Some(PASSWORD),
+    );
+    ok(supervisor, "a supervisor's report");
+    let no_password = run(
+        &[
+            "--database",
+            url,
+            "report",
+            "funnel",
+            "--user",
+            "demo.analyst",
+        ],
+        None,
+    );
+    assert!(!no_password.status.success());
+    assert!(
+        stderr(&no_password).contains("CHECKPOINT_PASSWORD"),
+        "{}",
+        stderr(&no_password)
+    );
+}
+
+fn settings_file(dir: &Path, text: &str) -> String {
+    let path = dir.join("reports.toml");
+    std::fs::write(&path, text).expect("settings file");
+    path.display().to_string()
+}
+
+#[test]
+fn a_bad_settings_file_is_named_with_its_line() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    for (text, line, what) in [
+        (
+            "suppress_zeros = false\nminimum_group_size = 60\nmeasure = \"eventually\"\n",
+            3,
+            "eventually",
+        ),
+        (
+            "measure = \"rearrest\"\n\n[costs]\nnavigator_hour = 30.0\nnavigator_minute = 0.5\n",
+            5,
+            "navigator_minute",
+        ),
+        ("proof_lag_months = -1\n", 1, "proof_lag_months"),
+    ] {
+        let path = settings_file(dir.path(), text);
+        let output = run(
+            &[
+                "--database",
+                "sqlite::memory:",
+                "report",
+                "all",
+                "--user",
+                "demo.analyst",
+                "--settings",
+                &path,
+            ],
+            Some(PASSWORD),
+        );
+        assert!(!output.status.success(), "{text}");
+        let message = stderr(&output);
+        assert!(message.contains(&path), "names the file: {message}");
+        assert!(
+            message.contains(&format!("line {line}")),
+            "names line {line}: {message}"
+        );
+        assert!(message.contains(what), "names {what}: {message}");
+        assert!(output.stdout.is_empty());
+    }
+    let missing = run(
+        &[
+            "--database",
+            "sqlite::memory:",
+            "report",
+            "all",
+            "--user",
+            "demo.analyst",
+            "--settings",
+            "no/such/reports.toml",
+        ],
+        Some(PASSWORD),
+    );
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("cannot read no/such/reports.toml"),
+        "{}",
+        stderr(&missing)
+    );
+    let bad_date = run(
+        &[
+            "--database",
+            "sqlite::memory:",
+            "report",
+            "funnel",
+            "--from",
+            "March",
+        ],
+        Some(PASSWORD),
+    );
+    assert!(!bad_date.status.success());
+    assert!(
+        stderr(&bad_date).contains("--from"),
+        "{}",
+        stderr(&bad_date)
+    );
+}
