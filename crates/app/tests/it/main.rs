@@ -5,6 +5,7 @@ mod accounts;
 mod case_view;
 mod concurrency;
 mod custody;
+mod fuzz_corpus;
 mod helpers;
 mod lifecycle_story;
 mod monitoring;
