@@ -262,7 +262,7 @@ pub struct PageQuery {
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Page number, from 1.
-    #[param(minimum = 1, default = 1)]
+    #[param(minimum = 1, maximum = 1000000, default = 1)]
     pub page: Option<u32>,
     /// Items per page.
     #[param(minimum = 1, maximum = 100, default = 25)]

@@ -120,6 +120,15 @@ fn embed_referral_schema(document: &mut Value) {
         "#/components/schemas/ReferralDocument/$defs/",
     );
     document["components"]["schemas"]["ReferralDocument"] = schema;
+    // The likely-matches request takes the referral's `person` object: point at its schema.
+    let person =
+        &mut document["components"]["schemas"]["LikelyMatchesRequest"]["properties"]["person"];
+    if person.is_object() {
+        *person = serde_json::json!({
+            "$ref": "#/components/schemas/ReferralDocument/$defs/person",
+            "description": "The person as typed: the `person` object of the referral format.",
+        });
+    }
 }
 
 fn rewrite_refs(value: &mut Value, from: &str, to: &str) {

@@ -145,7 +145,7 @@ fn overlong_column(row: &FeedRow) -> Option<&'static str> {
     get, path = "/linkage/reviews", tag = "monitoring",
     params(
         ("after" = Option<String>, Query, description = "Cursor from the previous page"),
-        ("limit" = Option<u32>, Query, description = "1 to 100 (default 25)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "1 to 100 (default 25)"),
     ),
     responses((status = 200, description = "A page of pending pairs", body = Object))
 )]
@@ -177,10 +177,18 @@ pub async fn clerical_pair(
     Ok(Json(json!(pair)))
 }
 
+/// A clerical decision: the same person, or not.
+#[derive(Debug, Clone, Copy, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ClericalDecisionName {
+    Confirm,
+    Reject,
+}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ClericalDecisionRequest {
     /// `confirm` (the same person: link and act) or `reject`.
-    #[schema(value_type = String, example = "confirm")]
+    #[schema(value_type = ClericalDecisionName, example = "confirm")]
     pub decision: ClericalDecision,
     pub reason: String,
 }
@@ -228,4 +236,23 @@ pub async fn refit_model(
         .refit_linkage_model(Operator::User(&signed_in.actor))
         .await?;
     Ok(Json(json!(stored)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The decisions the document lists are the ones the request parses.
+    #[test]
+    fn the_documented_clerical_decisions_parse() {
+        let schema =
+            serde_json::to_value(<ClericalDecisionName as utoipa::PartialSchema>::schema())
+                .unwrap();
+        let documented = schema["enum"].as_array().unwrap();
+        assert_eq!(documented.len(), 2);
+        for name in documented {
+            let request = json!({ "decision": name, "reason": "" });
+            serde_json::from_value::<ClericalDecisionRequest>(request).unwrap();
+        }
+    }
 }

@@ -100,6 +100,7 @@ pub struct NeedItemBody {
 pub struct NeedsAssessmentRequest {
     pub version: Option<i64>,
     /// One item per pathway assessed.
+    #[schema(min_items = 1)]
     pub items: Vec<NeedItemBody>,
 }
 
@@ -276,6 +277,7 @@ pub struct SignContractRequest {
 #[serde(deny_unknown_fields)]
 pub struct ContractVariationRequest {
     pub version: Option<i64>,
+    #[schema(pattern = r"\S", max_length = 1000)]
     pub reason: String,
     pub conditions: Vec<ConditionRequest>,
     pub signature: SignatureRequest,
@@ -501,6 +503,7 @@ pub async fn contract_versions(
 pub struct ConditionStatusRequest {
     pub status: ConditionStatusName,
     /// What happened.
+    #[schema(pattern = r"\S", max_length = 2000)]
     pub note: String,
 }
 
@@ -584,8 +587,10 @@ impl From<AppointmentView> for AppointmentRecordBody {
 pub struct AppointmentRequest {
     /// When, as a UTC instant (`2026-03-10T14:00:00Z`).
     pub at: Timestamp,
+    #[schema(pattern = r"\S", max_length = 200)]
     pub purpose: String,
     #[serde(default)]
+    #[schema(pattern = r"\S", max_length = 200)]
     pub location: Option<String>,
 }
 
@@ -653,6 +658,7 @@ pub struct AttendanceRequest {
     /// With `missed`: acceptable, unacceptable or logistical.
     pub reason: Option<AbsenceReasonName>,
     /// With `missed`: what happened.
+    #[schema(pattern = r"\S", max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -720,6 +726,7 @@ pub struct ContactRequest {
     pub version: Option<i64>,
     pub on: Date,
     pub method: ContactMethodName,
+    #[schema(pattern = r"\S", max_length = 2000)]
     pub note: String,
 }
 
@@ -809,9 +816,11 @@ impl From<ProviderReferralView> for ProviderReferralRecordBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderReferralRequest {
+    #[schema(pattern = r"\S", max_length = 200)]
     pub provider: String,
     pub pathway: PathwayName,
     /// Why, and what is shared with the provider.
+    #[schema(pattern = r"\S", max_length = 2000)]
     pub note: String,
 }
 
@@ -877,6 +886,7 @@ pub enum ProviderAnswer {
 pub struct ProviderResponseRequest {
     pub response: ProviderAnswer,
     /// With `rejected`: why.
+    #[schema(pattern = r"\S", max_length = 2000)]
     pub reason: Option<String>,
 }
 
@@ -1086,6 +1096,7 @@ pub struct DecideReviewRequest {
     pub decision: ReviewOutcomeName,
     /// With `resume`: whether the person had a reasonable excuse.
     pub reasonable_excuse: Option<bool>,
+    #[schema(pattern = r"\S", max_length = 2000)]
     pub reason: String,
 }
 
@@ -1260,6 +1271,7 @@ pub async fn complete_case(
 pub struct WithdrawalRequest {
     pub version: Option<i64>,
     /// Why the person is leaving the scheme.
+    #[schema(pattern = r"\S", max_length = 2000)]
     pub reason: String,
 }
 

@@ -152,6 +152,7 @@ impl From<PersonView> for PersonBody {
 #[into_params(parameter_in = Query)]
 pub struct JustificationParams {
     /// Required: why you are looking at this record.
+    #[param(pattern = r"\S")]
     pub justification: String,
 }
 

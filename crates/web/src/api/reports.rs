@@ -12,6 +12,18 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use checkpoint_app::reports::{ReportConfig, ReportName, ReportQuery};
 
+/// The reports, by name.
+#[derive(Debug, Clone, Copy, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ReportNameParam {
+    Funnel,
+    Reoffending,
+    Trial,
+    Disproportionality,
+    Cost,
+    All,
+}
+
 /// How the client asked for the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -48,13 +60,14 @@ fn format_of(query: &QueryParams, headers: &HeaderMap) -> Result<Format, ApiErro
 #[utoipa::path(
     get, path = "/reports/{name}", tag = "reports",
     params(
-        ("name" = String, Path, description = "funnel, reoffending, trial, disproportionality, cost or all", example = "funnel"),
+        ("name" = inline(ReportNameParam), Path, description = "funnel, reoffending, trial, disproportionality, cost or all", example = "funnel"),
         ("scheme" = Option<String>, Query, description = "Only this scheme", example = "durham-checkpoint"),
         ("from" = Option<String>, Query, description = "First referral date included (YYYY-MM-DD)"),
         ("to" = Option<String>, Query, description = "Last referral date included (YYYY-MM-DD)"),
         ("format" = Option<String>, Query, description = "`json` (default) or `csv`; `Accept: text/csv` also selects CSV"),
     ),
-    responses((status = 200, description = "The report: JSON (each count is `{\"value\": n}` or `{\"suppressed\": {…}}`) or CSV (sections, then settings and warnings)"))
+    responses((status = 200, description = "The report: JSON (each count is `{\"value\": n}` or `{\"suppressed\": {…}}`) or CSV (sections, then settings and warnings)",
+        content((Object = "application/json"), (String = "text/csv"))))
 )]
 pub async fn get_report(
     State(state): State<AppState>,
@@ -93,4 +106,24 @@ pub async fn get_report(
         )
             .into_response(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names the document lists are the reports there are, in the same order.
+    #[test]
+    fn the_documented_names_are_the_reports() {
+        let schema =
+            serde_json::to_value(<ReportNameParam as utoipa::PartialSchema>::schema()).unwrap();
+        let documented: Vec<&str> = schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let reports: Vec<&str> = ReportName::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(documented, reports);
+    }
 }
