@@ -423,39 +423,100 @@ pub async fn queue_reviews(tx: &mut Tx, pairs: &[ClericalRow]) -> Result<(), Sto
     Ok(())
 }
 
-/// Pending pairs, oldest first, keyset-paginated by (queued_at, arrest_id).
+/// What to look for in the pending queue: part of a name (the arrest's or the person's, given
+/// and family name together or either alone), an arrest reference, or a case reference of the
+/// person; case-insensitive.
+fn search_clause(at: usize) -> String {
+    format!(
+        " AND (LOWER(a.given_name || ' ' || a.surname) LIKE ${at} ESCAPE '\\' \
+         OR LOWER(p.given_name || ' ' || p.family_name) LIKE ${at} ESCAPE '\\' \
+         OR LOWER(a.arrest_ref) LIKE ${at} ESCAPE '\\' \
+         OR EXISTS (SELECT 1 FROM cases k WHERE k.person_id = c.person_id \
+                    AND LOWER(k.reference) LIKE ${at} ESCAPE '\\'))"
+    )
+}
+
+/// `%text%`, lower-cased, with LIKE's wildcards in `text` taken literally.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for ch in text.trim().to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
+}
+
+const PENDING_FROM: &str = "FROM clerical_reviews c JOIN arrests a ON a.id = c.arrest_id \
+     JOIN people p ON p.id = c.person_id WHERE c.status = 'pending'";
+
+/// Pending pairs, oldest first, keyset-paginated by (queued_at, arrest_id); only those
+/// matching `search` when given (see [`search_clause`]).
 pub async fn pending_reviews(
     tx: &mut Tx,
+    search: Option<&str>,
     after: Option<(Instant, Uuid)>,
     limit: i64,
 ) -> Result<Vec<ClericalRow>, StoreError> {
-    let select =
-        format!("SELECT {CLERICAL_COLUMNS} FROM clerical_reviews WHERE status = 'pending'");
-    let order = "ORDER BY queued_at, arrest_id";
-    Ok(match after {
+    let columns = CLERICAL_COLUMNS
+        .split(", ")
+        .map(|c| format!("c.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut sql = format!("SELECT {columns} {PENDING_FROM}");
+    let mut at = 1;
+    if search.is_some() {
+        sql.push_str(&search_clause(at));
+        at += 1;
+    }
+    if after.is_some() {
+        sql.push_str(&format!(
+            " AND (c.queued_at > ${at} OR (c.queued_at = ${at} AND c.arrest_id > ${}))",
+            at + 1
+        ));
+        at += 2;
+    }
+    sql.push_str(&format!(" ORDER BY c.queued_at, c.arrest_id LIMIT ${at}"));
+    let pattern = search.map(contains_pattern);
+    Ok(on_tx!(tx, |conn| {
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        if let Some(pattern) = &pattern {
+            query = query.bind(pattern);
+        }
+        if let Some((queued_at, arrest_id)) = after {
+            query = query.bind(queued_at).bind(arrest_id);
+        }
+        query.bind(limit).fetch_all(conn).await?
+    }))
+}
+
+/// How many pairs are pending (matching `search`, when given).
+pub async fn count_pending_reviews(tx: &mut Tx, search: Option<&str>) -> Result<i64, StoreError> {
+    let pattern = search.map(contains_pattern);
+    Ok(match pattern {
         None => on_tx!(tx, |conn| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{select} {order} LIMIT $1")))
-                .bind(limit)
-                .fetch_all(conn)
+            sqlx::query_scalar("SELECT COUNT(*) FROM clerical_reviews WHERE status = 'pending'")
+                .fetch_one(conn)
                 .await?
         }),
-        Some((at, id)) => on_tx!(tx, |conn| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{select} AND (queued_at > $1 OR (queued_at = $1 AND arrest_id > $2)) \
-                 {order} LIMIT $3"
+        Some(pattern) => on_tx!(tx, |conn| {
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) {PENDING_FROM}{}",
+                search_clause(1)
             )))
-            .bind(at)
-            .bind(id)
-            .bind(limit)
-            .fetch_all(conn)
+            .bind(&pattern)
+            .fetch_one(conn)
             .await?
         }),
     })
 }
 
-pub async fn count_pending_reviews(tx: &mut Tx) -> Result<i64, StoreError> {
+/// How many pairs have been confirmed or rejected (labels for the next refit).
+pub async fn count_decided_reviews(tx: &mut Tx) -> Result<i64, StoreError> {
     Ok(on_tx!(tx, |conn| {
-        sqlx::query_scalar("SELECT COUNT(*) FROM clerical_reviews WHERE status = 'pending'")
+        sqlx::query_scalar("SELECT COUNT(*) FROM clerical_reviews WHERE status <> 'pending'")
             .fetch_one(conn)
             .await?
     }))
@@ -479,7 +540,7 @@ pub async fn decide_review(
     arrest_id: Uuid,
     status: &str,
     decided_by: Uuid,
-    reason: &str,
+    reason: Option<&str>,
 ) -> Result<ClericalRow, StoreError> {
     let now = tx.now();
     let sql = format!(

@@ -11,7 +11,7 @@
 use super::effects::LinkEffects;
 use super::model::{self, Label};
 use super::{Operator, StoredModel};
-use crate::case_notes::{Writer, audit_row, invalid_unless_empty, required_text};
+use crate::case_notes::{Writer, audit_row};
 use crate::error::AppError;
 use crate::permissions::{Action, authorise};
 use crate::{Actor, App};
@@ -65,6 +65,9 @@ pub struct ClericalPair {
     pub model_version: i64,
     pub explanation: Explanation,
     pub decided_by: Option<Uuid>,
+    /// The reviewer's display name, when decided.
+    pub decided_by_name: Option<String>,
+    pub decided_at: Option<jiff::Timestamp>,
     pub reason: Option<String>,
 }
 
@@ -144,6 +147,22 @@ async fn item(
     ))
 }
 
+/// The model new arrests are scored with, and how many decisions a refit would use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModelStatus {
+    pub version: i64,
+    pub method: String,
+    /// Clerical decisions the stored model was refitted from (0 unless `em+clerical`).
+    pub labels: i64,
+    pub created_by: String,
+    pub created_at: jiff::Timestamp,
+    /// Pairs confirmed or rejected so far: what a refit now would learn from.
+    pub decided: i64,
+}
+
+/// Longest search text for the queue.
+const SEARCH_MAX_CHARS: usize = 100;
+
 impl App {
     /// Pending pairs, oldest first, `limit` (1–100) at a time.
     pub async fn clerical_queue(
@@ -152,11 +171,31 @@ impl App {
         after: Option<&str>,
         limit: u32,
     ) -> Result<QueuePage, AppError> {
+        self.search_clerical_queue(actor, None, after, limit).await
+    }
+
+    /// [`App::clerical_queue`], only the pairs whose arrest or person matches `search`: part
+    /// of a name, an arrest reference or a case reference (case-insensitive). The search terms
+    /// are recorded with the consultation.
+    pub async fn search_clerical_queue(
+        &self,
+        actor: &Actor,
+        search: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<QueuePage, AppError> {
         authorise(actor, Action::ReviewLinkage)?;
+        let search = search.map(str::trim).filter(|s| !s.is_empty());
+        if search.is_some_and(|s| s.chars().count() > SEARCH_MAX_CHARS) {
+            return Err(AppError::invalid(
+                "q",
+                format!("must be at most {SEARCH_MAX_CHARS} characters"),
+            ));
+        }
         let after = after.map(parse_cursor).transpose()?;
         let limit = i64::from(limit.clamp(1, 100));
         let mut tx = self.begin().await?;
-        let mut rows = arrests::pending_reviews(&mut tx, after, limit + 1).await?;
+        let mut rows = arrests::pending_reviews(&mut tx, search, after, limit + 1).await?;
         let next = (rows.len() as i64 > limit).then(|| {
             rows.truncate(limit as usize);
             rows.last().map(cursor)
@@ -165,14 +204,14 @@ impl App {
         for row in &rows {
             items.push(item(&mut tx, row).await?.0);
         }
-        let pending = arrests::count_pending_reviews(&mut tx).await?;
+        let pending = arrests::count_pending_reviews(&mut tx, search).await?;
         audit_row(
             &mut tx,
             Writer::User(actor),
             AuditAction::Consultation,
             "clerical_queue",
             "pending",
-            serde_json::json!({ "shown": items.len() }),
+            serde_json::json!({ "shown": items.len(), "search": search }),
         )
         .await?;
         tx.commit().await?;
@@ -195,6 +234,14 @@ impl App {
         let (item, arrest) = item(&mut tx, &row).await?;
         let explanation: Explanation = serde_json::from_str(&row.explanation_json)
             .map_err(|e| AppError::Internal(e.to_string()))?;
+        let decided_by_name = match row.decided_by {
+            Some(id) => Some(
+                checkpoint_store::users::get(&mut tx, id)
+                    .await?
+                    .display_name,
+            ),
+            None => None,
+        };
         audit_row(
             &mut tx,
             Writer::User(actor),
@@ -214,12 +261,15 @@ impl App {
             model_version: row.model_version,
             explanation,
             decided_by: row.decided_by,
+            decided_by_name,
+            decided_at: row.decided_at.map(Into::into),
             reason: row.reason,
         })
     }
 
-    /// Confirms or rejects a pending pair. The first decision stands: deciding a pair already
-    /// decided is a conflict.
+    /// Confirms or rejects a pending pair, with an optional reason (kept with the decision and
+    /// in the audit row). The first decision stands: deciding a pair already decided is a
+    /// conflict.
     pub async fn decide_clerical_review(
         &self,
         actor: &Actor,
@@ -228,16 +278,20 @@ impl App {
         reason: &str,
     ) -> Result<ClericalDecided, AppError> {
         authorise(actor, Action::ReviewLinkage)?;
-        let mut errors = Vec::new();
-        required_text("reason", reason, 2000, &mut errors);
-        invalid_unless_empty(errors)?;
+        let reason = reason.trim();
+        if reason.chars().count() > 2000 {
+            return Err(AppError::invalid(
+                "reason",
+                "must be at most 2000 characters",
+            ));
+        }
+        let reason = Some(reason).filter(|r| !r.is_empty());
         let status = match decision {
             ClericalDecision::Confirm => arrests::STATUS_CONFIRMED,
             ClericalDecision::Reject => arrests::STATUS_REJECTED,
         };
         let mut tx = self.begin().await?;
-        let row = arrests::decide_review(&mut tx, arrest_id, status, actor.user_id, reason.trim())
-            .await?;
+        let row = arrests::decide_review(&mut tx, arrest_id, status, actor.user_id, reason).await?;
         let mut effects = LinkEffects::default();
         if decision == ClericalDecision::Confirm {
             let arrest = arrests::arrest(&mut tx, arrest_id).await?;
@@ -268,7 +322,7 @@ impl App {
                 serde_json::json!({
                     "arrest_id": arrest_id,
                     "decision": "rejected",
-                    "reason": reason.trim(),
+                    "reason": reason,
                     "model_version": row.model_version,
                 }),
             )
@@ -282,6 +336,27 @@ impl App {
             reviews_opened: effects.reviews_opened,
             reoffending_events: effects.reoffending_events,
         })
+    }
+
+    /// The newest stored model and how many decisions a refit would learn from; `None` before
+    /// any model is trained.
+    pub async fn linkage_model_status(
+        &self,
+        actor: &Actor,
+    ) -> Result<Option<ModelStatus>, AppError> {
+        authorise(actor, Action::ReviewLinkage)?;
+        let mut tx = self.begin_read().await?;
+        let latest = arrests::latest_model(&mut tx).await?;
+        let decided = arrests::count_decided_reviews(&mut tx).await?;
+        tx.commit().await?;
+        Ok(latest.map(|m| ModelStatus {
+            version: m.version,
+            method: m.method,
+            labels: m.labels,
+            created_by: m.created_by,
+            created_at: m.created_at.into(),
+            decided,
+        }))
     }
 
     /// Re-estimates m from every clerical decision so far, starting from the newest

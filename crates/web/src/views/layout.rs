@@ -37,6 +37,7 @@ fn links_for(role: Role) -> &'static [(&'static str, &'static str)] {
         Role::Navigator => &[("/caseload", "My caseload"), ("/people", "People")],
         Role::Supervisor => &[
             ("/supervisor", "Supervisor"),
+            ("/linkage/reviews", "Arrests to check"),
             ("/referrals/new", "New referral"),
             ("/people", "People"),
             ("/overview", "Overview"),

@@ -6,8 +6,8 @@
 //! - [`form`]: values and errors as a template shows them (GOV.UK error summary);
 //! - [`layout`]: the chrome every page shares (who is signed in, navigation for the role);
 //! - one module per area: [`sign_in`], [`custody`] (referral and decision pages), [`cases`]
-//!   (the case page and its actions), [`caseload`] (navigators), [`supervisor`], [`people`],
-//!   [`overview`], [`admin`].
+//!   (the case page and its actions), [`caseload`] (navigators), [`supervisor`], [`linkage`]
+//!   (the clerical review queue of arrests), [`people`], [`overview`], [`admin`].
 //!
 //! Every page and action goes through [`checkpoint_app::App`], so the permission table and the
 //! audit log apply exactly as they do to the API.
@@ -19,6 +19,7 @@ pub mod choices;
 pub mod custody;
 pub mod form;
 pub mod layout;
+pub mod linkage;
 pub mod overview;
 pub mod people;
 pub mod reports;
@@ -81,6 +82,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/supervisor", get(supervisor::queue))
         .route("/supervisor/handover", post(supervisor::hand_over))
+        .route(linkage::QUEUE_PATH, get(linkage::queue))
+        .route("/linkage/reviews/{arrest_id}", get(linkage::pair))
+        .route("/linkage/reviews/{arrest_id}/decision", post(linkage::decide))
+        .route("/linkage/model/refit", post(linkage::refit))
         .route("/people", get(people::search))
         .route("/people/{person_id}", get(people::person))
         .route("/overview", get(overview::overview))

@@ -8,6 +8,7 @@ mod browser;
 mod errors;
 mod helpers;
 mod hostile;
+mod linkage_pages;
 mod monitoring;
 mod openapi;
 mod reports;

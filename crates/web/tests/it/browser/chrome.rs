@@ -19,7 +19,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// A chromedriver process, killed when dropped.
-struct Driver {
+pub(super) struct Driver {
     child: Child,
     url: String,
     _profile: tempfile_dir::TempDir,
@@ -57,7 +57,7 @@ mod tempfile_dir {
 }
 
 /// Starts chromedriver, or says why not: `None` means skip.
-fn start_driver() -> Option<Driver> {
+pub(super) fn start_driver() -> Option<Driver> {
     let required = std::env::var("CHECKPOINT_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
     if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
         assert!(
@@ -94,7 +94,7 @@ fn start_driver() -> Option<Driver> {
     panic!("chromedriver did not start listening on port {port}");
 }
 
-async fn browser(driver: &Driver) -> Client {
+pub(super) async fn browser(driver: &Driver) -> Client {
     let args = [
         "--headless".to_owned(),
         "--no-sandbox".to_owned(),
@@ -120,7 +120,7 @@ async fn browser(driver: &Driver) -> Client {
         .expect("WebDriver session")
 }
 
-fn screenshot_dir() -> PathBuf {
+pub(super) fn screenshot_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
         PathBuf::from,
@@ -131,12 +131,12 @@ fn screenshot_dir() -> PathBuf {
 }
 
 /// Saves a full-window screenshot as `NAME.png`.
-async fn snap(c: &Client, name: &str) {
+pub(super) async fn snap(c: &Client, name: &str) {
     let png = c.screenshot().await.expect("screenshot");
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write png");
 }
 
-async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
+pub(super) async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
     c.wait()
         .at_most(Duration::from_secs(5))
         .for_element(Locator::Css(selector))
@@ -144,13 +144,13 @@ async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("no element {selector}: {e}"))
 }
 
-async fn click(c: &Client, selector: &str) {
+pub(super) async fn click(c: &Client, selector: &str) {
     css(c, selector).await.click().await.expect("click");
 }
 
 /// Clicks something that loads a new page (a form's submit button) and waits, bounded, for
 /// that page: the old document carries a marker the new one lacks.
-async fn submit(c: &Client, selector: &str) {
+pub(super) async fn submit(c: &Client, selector: &str) {
     c.execute("window.__checkpointOldPage = true", vec![])
         .await
         .expect("mark page");
@@ -168,7 +168,7 @@ async fn submit(c: &Client, selector: &str) {
 }
 
 /// Sets a field the way a form does, whatever its kind (text, date, select, radio, checkbox).
-async fn fill(c: &Client, name: &str, value: &str) {
+pub(super) async fn fill(c: &Client, name: &str, value: &str) {
     let script = r#"
         const [name, value] = arguments;
         const fields = document.getElementsByName(name);
@@ -188,11 +188,11 @@ async fn fill(c: &Client, name: &str, value: &str) {
     assert_eq!(done, json!("ok"), "no field named {name}");
 }
 
-async fn text_of(c: &Client, selector: &str) -> String {
+pub(super) async fn text_of(c: &Client, selector: &str) -> String {
     css(c, selector).await.text().await.expect("text")
 }
 
-async fn sign_in(c: &Client, server: &TestServer, username: &str) {
+pub(super) async fn sign_in(c: &Client, server: &TestServer, username: &str) {
     c.goto(&server.url("/sign-in")).await.expect("sign-in page");
     css(c, "#username")
         .await
@@ -209,7 +209,7 @@ async fn sign_in(c: &Client, server: &TestServer, username: &str) {
     assert_eq!(name, format!("Test {username}"));
 }
 
-async fn sign_out(c: &Client) {
+pub(super) async fn sign_out(c: &Client) {
     submit(c, ".header__signout").await;
     css(c, "#username").await;
 }

@@ -2,5 +2,6 @@
 //! kept, CSRF, 409) and whole journeys in a real headless Chromium ([`chrome`]).
 
 mod chrome;
+mod clerical;
 mod forms;
-mod support;
+pub(crate) mod support;
