@@ -21,6 +21,12 @@ pub struct ServeArgs {
     /// Mark the session cookie `Secure`. Set this when browsers reach Checkpoint over HTTPS.
     #[arg(long, env = "CHECKPOINT_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Checkpoint sits behind a reverse proxy you control: take the client's address from the
+    /// right-most `X-Forwarded-For` entry (sign-in throttling counts failures per address) and
+    /// mark cookies `Secure` when `X-Forwarded-Proto` is `https`. Leave off when clients can
+    /// reach Checkpoint directly, since they could forge both headers.
+    #[arg(long, env = "CHECKPOINT_TRUST_PROXY")]
+    pub trust_proxy: bool,
     /// Serve synthetic demo data: fills the database (by default the SQLite file
     /// `checkpoint-demo.db`, created if missing, reused if already filled) with cases in every
     /// state across two years, and prints one demo login per role.
@@ -92,6 +98,7 @@ pub async fn run(args: ServeArgs, database_url: &str) -> anyhow::Result<()> {
         app,
         checkpoint_web::WebConfig {
             secure_cookies: args.secure_cookies,
+            trust_proxy: args.trust_proxy,
         },
     );
     let listener = tokio::net::TcpListener::bind(args.bind)

@@ -401,6 +401,16 @@ pub const TABLES: &[TableSpec] = &[
         order_by: "id",
     },
     TableSpec {
+        name: "sign_in_failures",
+        columns: &[
+            ("id", K::Uuid),
+            ("account_key", K::Text),
+            ("client_key", K::Text),
+            ("failed_at", K::Instant),
+        ],
+        order_by: "id",
+    },
+    TableSpec {
         name: "audit_log",
         columns: &[
             ("sequence", K::Int),

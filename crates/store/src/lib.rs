@@ -45,8 +45,9 @@ pub mod people;
 pub mod provider_referrals;
 pub mod referrals;
 pub mod reporting;
-pub mod screening;
 pub mod retention;
+pub mod screening;
+pub mod sign_in_throttle;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;

@@ -1,14 +1,17 @@
-//! Signing in and out, and `GET /me`.
+//! Signing in and out, and `GET /me`. Sign-ins are throttled per username and per client
+//! address ([`checkpoint_app::auth`]); a throttled attempt answers 429 with `Retry-After`.
 
-use crate::AppState;
 use crate::api::common::UserBody;
 use crate::auth::{SignedIn, cleared_cookie, session_cookie};
+use crate::client::{ClientAddress, secure_request};
 use crate::error::ApiResult;
 use crate::extract::ApiJson;
+use crate::{AppState, Problem};
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use checkpoint_app::auth::{SignInError, Throttled};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -31,7 +34,9 @@ pub struct SessionBody {
 }
 
 /// Sign in with a username and password. A wrong username and a wrong password get the same
-/// 401, so accounts cannot be discovered.
+/// 401, so accounts cannot be discovered. After 5 failures for one username, or 20 from one
+/// address, within 15 minutes, attempts answer 429 (even with the right password) until
+/// `Retry-After` seconds have passed.
 #[utoipa::path(
     post, path = "/sessions", tag = "sessions",
     security(()),
@@ -40,23 +45,38 @@ pub struct SessionBody {
         (status = 201, description = "Signed in", body = SessionBody,
          headers(("Set-Cookie" = String, description = "checkpoint_session=TOKEN; HttpOnly; SameSite=Lax"))),
         (status = 401, description = "Wrong username or password, or the account is disabled",
-         body = crate::Problem, content_type = "application/problem+json"),
+         body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed sign-ins for this username or from this address",
+         body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait before trying again"))),
     )
 )]
 pub async fn sign_in(
     State(state): State<AppState>,
+    client: ClientAddress,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<SignInRequest>,
 ) -> ApiResult<Response> {
-    let session = state
+    let attempt = state
         .app
-        .sign_in(&request.username, &request.password)
-        .await?;
+        .sign_in_from(
+            &request.username,
+            &request.password,
+            client.key().as_deref(),
+        )
+        .await;
+    let session = match attempt {
+        Ok(session) => session,
+        Err(SignInError::Throttled(throttled)) => return Ok(too_many_attempts(throttled)),
+        Err(SignInError::App(e)) => return Err(e.into()),
+    };
     let max_age = session
         .expires_at
         .duration_since(state.app.clock().now())
         .as_secs()
         .max(0);
-    let cookie = session_cookie(&session.token, max_age, state.config.secure_cookies);
+    let secure = secure_request(&headers, &state.config);
+    let cookie = session_cookie(&session.token, max_age, secure);
     tracing::info!(user = %session.actor.user_id, "signed in");
     let body = SessionBody {
         user: UserBody::from(&session.actor),
@@ -71,14 +91,43 @@ pub async fn sign_in(
         .into_response())
 }
 
+/// 429 problem details with `Retry-After`.
+pub fn too_many_attempts(throttled: Throttled) -> Response {
+    let problem = Problem {
+        problem_type: "urn:checkpoint:problem:too-many-attempts",
+        title: "Too many failed sign-ins",
+        status: StatusCode::TOO_MANY_REQUESTS.as_u16(),
+        detail: throttled.message(),
+        errors: Vec::new(),
+        current_version: None,
+        state: None,
+        allowed: None,
+    };
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(problem)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    headers.insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(throttled.retry_after_seconds),
+    );
+    response
+}
+
 /// Sign out: the token stops working at once, and the cookie is cleared.
 #[utoipa::path(
     delete, path = "/sessions/current", tag = "sessions",
     responses((status = 204, description = "Signed out"))
 )]
-pub async fn sign_out(State(state): State<AppState>, signed_in: SignedIn) -> ApiResult<Response> {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    signed_in: SignedIn,
+) -> ApiResult<Response> {
     state.app.sign_out(&signed_in.token).await?;
-    let cookie = cleared_cookie(state.config.secure_cookies);
+    let cookie = cleared_cookie(secure_request(&headers, &state.config));
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }
 

@@ -1,6 +1,10 @@
 //! Sign in and sign out. The sign-in form has no session to derive a CSRF token from, so it
 //! uses a random double-submit token: the same value in a short-lived SameSite=Strict cookie
 //! and in a hidden field; a page on another site can set neither.
+//!
+//! Failed sign-ins are throttled per username and per client address
+//! ([`checkpoint_app::auth`]): a throttled attempt gets the form again with status 429,
+//! `Retry-After` and a message saying how long to wait.
 
 use super::form::Form;
 use super::layout::Chrome;
@@ -10,12 +14,14 @@ use super::session::{
 use super::{ViewError, home_path, render, see_other};
 use crate::AppState;
 use crate::auth::{SESSION_COOKIE, cleared_cookie, session_cookie};
+use crate::client::{ClientAddress, secure_request};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use checkpoint_app::AppError;
+use checkpoint_app::auth::SignInError;
 use rand::RngCore;
 
 #[derive(Template)]
@@ -41,7 +47,7 @@ fn form_cookie(token: &str, secure: bool) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-fn sign_in_page(state: &AppState, status: StatusCode, form: Form) -> Response {
+fn sign_in_page(state: &AppState, headers: &HeaderMap, status: StatusCode, form: Form) -> Response {
     let token = new_form_token();
     let page = SignInPage {
         chrome: Chrome::anonymous(),
@@ -52,7 +58,7 @@ fn sign_in_page(state: &AppState, status: StatusCode, form: Form) -> Response {
     let mut response = render(status, &page);
     response.headers_mut().append(
         header::SET_COOKIE,
-        form_cookie(&token, state.config.secure_cookies),
+        form_cookie(&token, secure_request(headers, &state.config)),
     );
     response
 }
@@ -64,12 +70,13 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
     {
         return see_other(home_path(actor.role));
     }
-    sign_in_page(&state, StatusCode::OK, Form::blank())
+    sign_in_page(&state, &headers, StatusCode::OK, Form::blank())
 }
 
 /// `POST /sign-in`: check the double-submit token, then the password.
 pub async fn submit(
     State(state): State<AppState>,
+    client: ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ViewError> {
@@ -89,9 +96,19 @@ pub async fn submit(
         form.problem("password", "Enter your password");
     }
     if form.has_problems() {
-        return Ok(sign_in_page(&state, StatusCode::UNPROCESSABLE_ENTITY, form));
+        return Ok(sign_in_page(
+            &state,
+            &headers,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            form,
+        ));
     }
-    match state.app.sign_in(&username, &password).await {
+    let secure = secure_request(&headers, &state.config);
+    let attempt = state
+        .app
+        .sign_in_from(&username, &password, client.key().as_deref())
+        .await;
+    match attempt {
         Ok(session) => {
             let max_age = session
                 .expires_at
@@ -101,22 +118,33 @@ pub async fn submit(
             let headers = response.headers_mut();
             headers.append(
                 header::SET_COOKIE,
-                session_cookie(&session.token, max_age, state.config.secure_cookies),
+                session_cookie(&session.token, max_age, secure),
             );
-            headers.append(
-                header::SET_COOKIE,
-                form_cookie("", state.config.secure_cookies),
-            );
+            headers.append(header::SET_COOKIE, form_cookie("", secure));
             Ok(response)
         }
-        Err(AppError::Unauthenticated) => {
+        Err(SignInError::App(AppError::Unauthenticated)) => {
             form.problem(
                 "username",
                 "The username or password is not right, or the account is disabled",
             );
-            Ok(sign_in_page(&state, StatusCode::UNAUTHORIZED, form))
+            Ok(sign_in_page(
+                &state,
+                &headers,
+                StatusCode::UNAUTHORIZED,
+                form,
+            ))
         }
-        Err(e) => Err(e.into()),
+        Err(SignInError::Throttled(throttled)) => {
+            form.problem("username", throttled.message());
+            let mut response = sign_in_page(&state, &headers, StatusCode::TOO_MANY_REQUESTS, form);
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(throttled.retry_after_seconds),
+            );
+            Ok(response)
+        }
+        Err(SignInError::App(e)) => Err(e.into()),
     }
 }
 
@@ -149,7 +177,7 @@ pub async fn sign_out(
     let mut response = see_other("/sign-in");
     response.headers_mut().append(
         header::SET_COOKIE,
-        cleared_cookie(state.config.secure_cookies),
+        cleared_cookie(secure_request(&headers, &state.config)),
     );
     Ok(response.into_response())
 }

@@ -156,9 +156,23 @@ pub fn failing_fields(problem: &Value) -> Vec<String> {
 }
 
 async fn spawn(db: TestDb) -> TestServer {
+    spawn_with(
+        db,
+        PolicyRegistry::shipped().expect("shipped policies"),
+        checkpoint_web::WebConfig::default(),
+    )
+    .await
+}
+
+/// A running server with the given policies and adapter settings (cookies, proxy).
+pub async fn spawn_with(
+    db: TestDb,
+    policies: PolicyRegistry,
+    config: checkpoint_web::WebConfig,
+) -> TestServer {
     let app = App::new(
         db.db.clone(),
-        PolicyRegistry::shipped().expect("shipped policies"),
+        policies,
         Clock::manual(NOW.parse().expect("timestamp")),
         Settings {
             password_cost: PasswordCost::Fast,
@@ -182,7 +196,7 @@ async fn spawn(db: TestDb) -> TestServer {
             .expect("seed account");
         ids.insert(username, account.id);
     }
-    let router = checkpoint_web::router(app.clone(), checkpoint_web::WebConfig::default());
+    let router = checkpoint_web::router(app.clone(), config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -12,4 +12,6 @@ mod linkage_pages;
 mod monitoring;
 mod openapi;
 mod reports;
+mod route_matrix;
+mod security;
 mod story;
