@@ -1,5 +1,6 @@
 //! The CLI's one integration-test binary: runs the real `checkpoint` executable.
 
+mod backup_under_load;
 mod import;
 mod link;
 mod policy;
