@@ -545,11 +545,19 @@ async fn page(server: &TestServer, path: &str, user: &str) -> String {
     text
 }
 
+/// The page's `<main>` element (for failure messages).
+fn main_content(html: &str) -> &str {
+    let start = html.find("<main").unwrap_or(0);
+    let end = html.find("</main>").map_or(html.len(), |end| end + 7);
+    &html[start..end.max(start)]
+}
+
 /// `text` is on the page as a person reads it, and nowhere in the markup unescaped.
 fn assert_shown_escaped(html: &str, text: &str, where_: &str) {
     assert!(
         unescape_html(html).contains(text),
-        "{where_}: {text:?} is not shown"
+        "{where_}: {text:?} is not shown in {}",
+        main_content(html)
     );
     assert!(
         !html.contains(text),
@@ -694,7 +702,16 @@ async fn injected_sql_and_html_are_stored_verbatim_shown_escaped_never_run() {
                 );
             }
             // Shown escaped on the person page.
-            let html = page(&server, &format!("/people/{person_id}"), "custody.sgt").await;
+            // The page asks why first (DPA 2018 s.62); the reason may come in the query.
+            let html = page(
+                &server,
+                &format!(
+                    "/people/{person_id}?reason=other&detail={}",
+                    encode(&hostile(i, 9))
+                ),
+                "custody.sgt",
+            )
+            .await;
             for n in [0, 1, 2, 3] {
                 assert_shown_escaped(&html, &hostile(i, n), &format!("{backend} person page"));
             }
