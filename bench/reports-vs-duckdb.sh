@@ -2,32 +2,73 @@
 # `checkpoint report all` on SQLite and PostgreSQL against the same aggregates in DuckDB over
 # the Parquet extract of the same cases (bench/reports/duckdb_reports.py), in one run.
 #
-#   1. A synthetic database: `checkpoint demo generate` into SQLite (the use-case path: every
-#      case decided by the policy engine and audited, so it runs at demo sizes), copied into
-#      PostgreSQL with `checkpoint backup` + `checkpoint restore`.
+#   1. A synthetic database. Either given (--sqlite URL, --postgres URL: used as they are, e.g.
+#      a 1,000,000-case database from the bulk generator), or made here: `checkpoint demo
+#      generate --cases N` into SQLite (the use-case path: every case decided by the policy
+#      engine and audited, ~30 cases/s), then the arrest feed of the same run (`demo generate
+#      --csv`) imported with `checkpoint import arrests`, so monitoring records reoffending
+#      events the report reads. PostgreSQL gets the same data by `checkpoint backup` +
+#      `checkpoint restore` into a scratch database, then VACUUM ANALYZE (a live database has
+#      planner statistics and a visibility map; a restored one has neither until autovacuum).
 #   2. `checkpoint report all --format json` on each backend, best of REPEATS (wall time of the
-#      whole process: connect, sign in, three set-based queries, reports, audit row, output).
-#   3. `checkpoint export cases --format parquet`, then DuckDB (PyPI `duckdb` in a virtualenv
-#      under bench/out/) over that file, best of REPEATS.
+#      whole process: connect, migrate check, sign in, the set-based reads of
+#      store::reporting, every report with suppression, the audit row, JSON out).
+#   3. `checkpoint export cases --format parquet` from SQLite, then DuckDB (PyPI `duckdb` in a
+#      virtualenv under bench/out/) over that file, best of REPEATS.
+#   4. With --explain, the plans of the reporting reads on both backends
+#      (bench/reports/reporting-queries.sql).
 #
-# Usage: bench/reports-vs-duckdb.sh [CASES] [SEED] [REPEATS]
-# BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres) names a server; a
-# scratch database is created and dropped. Set it to "" to skip PostgreSQL.
-# CHECKPOINT_BIN: a prebuilt binary instead of `cargo build --release`.
-# BENCH_DB: reuse this SQLite database instead of generating one.
+# Usage: bench/reports-vs-duckdb.sh [--cases N] [--seed S] [--repeats R]
+#            [--sqlite URL] [--postgres URL] [--no-postgres] [--no-feed] [--explain]
+#   --cases N        cases to generate when no --sqlite database exists yet (default 2000)
+#   --sqlite URL     sqlite://PATH: use this database if PATH exists, else generate into it
+#                    (default: a fresh database under bench/out/)
+#   --postgres URL   use this PostgreSQL database as it is if it has cases; if it is empty,
+#                    restore the SQLite data into it (default: a scratch database on
+#                    BENCH_POSTGRES_SERVER, postgres://postgres@127.0.0.1:5432/postgres, dropped
+#                    at the end)
+#   --no-feed        do not import the arrest feed after generating
+# The database must hold the demo accounts (user demo.analyst, password checkpoint-demo) or
+# set BENCH_USER and CHECKPOINT_PASSWORD. CHECKPOINT_BIN: a prebuilt binary.
+# Positional CASES SEED REPEATS are still accepted (the old usage).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cases=${1:-2000}
-seed=${2:-7}
-repeats=${3:-3}
-pg_server=${BENCH_POSTGRES_URL-postgres://postgres@127.0.0.1:5432/postgres}
-export CHECKPOINT_PASSWORD=checkpoint-demo   # the demo accounts' password (synthetic data)
-user=demo.analyst
+cases=2000
+seed=7
+repeats=3
+sqlite_url=""
+pg_url=""
+use_pg=1
+feed=1
+explain=0
+positional=()
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --cases) cases=$2; shift 2 ;;
+        --seed) seed=$2; shift 2 ;;
+        --repeats) repeats=$2; shift 2 ;;
+        --sqlite) sqlite_url=$2; shift 2 ;;
+        --postgres) pg_url=$2; shift 2 ;;
+        --no-postgres) use_pg=0; shift ;;
+        --no-feed) feed=0; shift ;;
+        --explain) explain=1; shift ;;
+        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+        -*) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+        *) positional+=("$1"); shift ;;
+    esac
+done
+if [[ ${#positional[@]} -gt 0 ]]; then cases=${positional[0]}; fi
+if [[ ${#positional[@]} -gt 1 ]]; then seed=${positional[1]}; fi
+if [[ ${#positional[@]} -gt 2 ]]; then repeats=${positional[2]}; fi
+pg_server=${BENCH_POSTGRES_SERVER:-postgres://postgres@127.0.0.1:5432/postgres}
+export CHECKPOINT_PASSWORD=${CHECKPOINT_PASSWORD:-checkpoint-demo}   # demo accounts (synthetic)
+user=${BENCH_USER:-demo.analyst}
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "memory:  $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
 echo "kernel:  $(uname -sr)"
+echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (other builders may share the cores)"
 bin=${CHECKPOINT_BIN:-target/release/checkpoint}
 if [[ -z "${CHECKPOINT_BIN:-}" ]]; then
     echo "+ cargo build --release -p checkpoint-cli"
@@ -37,9 +78,9 @@ echo "binary:  $bin ($(git log -1 --format='%h %cs' 2>/dev/null || echo 'unknown
 
 mkdir -p bench/out
 out=$(mktemp -d bench/out/reports.XXXXXX)
-pg_db=""
+scratch_db=""
 cleanup() {
-    if [[ -n "$pg_db" ]]; then psql -q "$pg_server" -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" || true; fi
+    if [[ -n "$scratch_db" ]]; then psql -q "$pg_server" -c "DROP DATABASE IF EXISTS $scratch_db WITH (FORCE)" || true; fi
 }
 trap cleanup EXIT
 
@@ -57,17 +98,26 @@ best_of() {
     printf '%.3f' "$best"
 }
 
-sqlite_db=${BENCH_DB:-$out/bench.db}
-if [[ -z "${BENCH_DB:-}" ]]; then
-    echo "+ checkpoint --database sqlite://$sqlite_db demo generate --cases $cases --seed $seed --trial-effect 0.35:0.48"
+if [[ -z "$sqlite_url" ]]; then sqlite_url="sqlite://$out/bench.db"; fi
+sqlite_path=${sqlite_url#sqlite://}
+if [[ ! -e "$sqlite_path" ]]; then
+    generate=(demo generate --cases "$cases" --seed "$seed")
+    echo "+ checkpoint --database $sqlite_url ${generate[*]}"
     start=$(date +%s)
-    "$bin" --database "sqlite://$sqlite_db" demo generate --cases "$cases" --seed "$seed" --trial-effect 0.35:0.48 \
-        | grep -E 'cases (created|in)' || true
+    "$bin" --database "$sqlite_url" "${generate[@]}" | grep -E 'cases (created|in)' || true
     echo "  generation took $(( $(date +%s) - start )) s"
+    if [[ $feed -eq 1 ]]; then
+        echo "+ checkpoint ${generate[*]} --csv $out/gen   (the same run's arrest feed)"
+        "$bin" "${generate[@]}" --csv "$out/gen" | tail -1
+        echo "+ checkpoint --database $sqlite_url import arrests $out/gen/arrests.csv"
+        "$bin" --database "$sqlite_url" import arrests "$out/gen/arrests.csv" | head -1
+    fi
+else
+    echo "using the existing SQLite database $sqlite_path"
 fi
-sqlite_url="sqlite://$sqlite_db"
-n_cases=$(sqlite3 "$sqlite_db" 'SELECT count(*) FROM cases' 2>/dev/null || echo "$cases")
-echo "cases in the database: $n_cases"
+count_sqlite() { sqlite3 "$sqlite_path" "SELECT count(*) FROM $1"; }
+n_cases=$(count_sqlite cases)
+echo "SQLite: $n_cases cases, $(count_sqlite case_events) events, $(count_sqlite reoffending_events) reoffending events"
 
 report=("report" "all" "--user" "$user" "--format" "json")
 echo "+ checkpoint --database $sqlite_url ${report[*]}"
@@ -75,18 +125,35 @@ t_sqlite=$(best_of "$bin" --database "$sqlite_url" "${report[@]}")
 echo "  SQLite: best of $repeats: $t_sqlite s"
 
 t_pg=""
-if [[ -n "$pg_server" ]]; then
-    pg_db="bench_reports_$$"
-    psql -q "$pg_server" -c "CREATE DATABASE $pg_db"
-    pg_url="${pg_server%/*}/$pg_db"
-    "$bin" --database "$sqlite_url" backup "$out/bench.checkpoint-dump" >/dev/null
-    "$bin" --database "$pg_url" restore "$out/bench.checkpoint-dump" >/dev/null
-    # A restored database has no planner statistics until autovacuum gets to it; a live one
-    # has them. Without this the report's joins are planned for 200-row tables (4x slower).
-    psql -q "$pg_url" -c ANALYZE
+if [[ $use_pg -eq 1 ]]; then
+    if [[ -z "$pg_url" ]]; then
+        scratch_db="bench_reports_$$"
+        psql -q "$pg_server" -c "CREATE DATABASE $scratch_db"
+        pg_url="${pg_server%/*}/$scratch_db"
+    fi
+    pg_cases=$(psql -qtA "$pg_url" -c "SELECT count(*) FROM cases" 2>/dev/null || echo 0)
+    if [[ "$pg_cases" == "0" ]]; then
+        echo "+ checkpoint backup (SQLite) + checkpoint restore into $pg_url"
+        "$bin" --database "$sqlite_url" backup "$out/bench.checkpoint-dump" >/dev/null
+        "$bin" --database "$pg_url" restore "$out/bench.checkpoint-dump" >/dev/null
+        psql -q "$pg_url" -c "VACUUM ANALYZE"
+    else
+        echo "using the existing PostgreSQL database ($pg_cases cases)"
+    fi
     echo "+ checkpoint --database $pg_url ${report[*]}"
     t_pg=$(best_of "$bin" --database "$pg_url" "${report[@]}")
     echo "  PostgreSQL: best of $repeats: $t_pg s"
+fi
+
+if [[ $explain -eq 1 ]]; then
+    echo "+ EXPLAIN QUERY PLAN (SQLite), bench/reports/reporting-queries.sql"
+    awk '/^-- QUERY / {print "SELECT '"'"'--- " $3 "'"'"';"; print "EXPLAIN QUERY PLAN"; next} {print}' \
+        bench/reports/reporting-queries.sql | sqlite3 "$sqlite_path" || true
+    if [[ -n "$pg_url" ]]; then
+        echo "+ EXPLAIN (ANALYZE, BUFFERS) (PostgreSQL)"
+        awk '/^-- QUERY / {print "\\echo --- " $3; print "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)"; next} {print}' \
+            bench/reports/reporting-queries.sql | psql -q "$pg_url" || true
+    fi
 fi
 
 head -c 48 /dev/urandom | base64 >"$out/export.key"

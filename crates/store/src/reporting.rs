@@ -149,29 +149,64 @@ pub const EVENT_KINDS: [&str; 5] = [
     "expire_time_limit",
 ];
 
-/// The selected case ids as a CTE named `selected`: a `$N` placeholder for each filter the
-/// selection sets (scheme, then from, then before; bound by [`bind_selection!`]), and no
-/// condition for the others, so the planner can use `cases (scheme_id, opened_at)`.
-fn selected_cte(selection: &CaseSelection) -> String {
-    let mut terms = Vec::new();
-    if selection.scheme_id.is_some() {
-        terms.push(format!("scheme_id = ${}", terms.len() + 1));
-    }
-    if selection.opened_from.is_some() {
-        terms.push(format!("opened_at >= ${}", terms.len() + 1));
-    }
-    if selection.opened_before.is_some() {
-        terms.push(format!("opened_at < ${}", terms.len() + 1));
-    }
-    let filter = if terms.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", terms.join(" AND "))
-    };
-    format!("selected AS (SELECT id FROM cases{filter})")
+/// How a query keeps to the selection. When the selection filters (by scheme or dates), a CTE
+/// `selected` holds the chosen case ids, with a `$N` placeholder for each filter set (scheme,
+/// then from, then before; bound by [`bind_selection!`]) so the planner can use
+/// `cases (scheme_id, opened_at)`, and each read joins it. When the selection is every case,
+/// there is no CTE and no join: every event, contract and appointment belongs to some case,
+/// and the join would only cost a materialised list and a temporary index.
+struct Scope {
+    cte: Option<String>,
 }
 
-/// Binds the parameters [`selected_cte`] placed, in its order.
+impl Scope {
+    fn of(selection: &CaseSelection) -> Scope {
+        let mut terms = Vec::new();
+        if selection.scheme_id.is_some() {
+            terms.push(format!("scheme_id = ${}", terms.len() + 1));
+        }
+        if selection.opened_from.is_some() {
+            terms.push(format!("opened_at >= ${}", terms.len() + 1));
+        }
+        if selection.opened_before.is_some() {
+            terms.push(format!("opened_at < ${}", terms.len() + 1));
+        }
+        Scope {
+            cte: (!terms.is_empty()).then(|| {
+                format!(
+                    "selected AS (SELECT id FROM cases WHERE {})",
+                    terms.join(" AND ")
+                )
+            }),
+        }
+    }
+
+    /// `WITH` and the CTEs (`selected` first, when there is one), or nothing.
+    fn with(&self, ctes: &[&str]) -> String {
+        let all: Vec<&str> = self
+            .cte
+            .iter()
+            .map(String::as_str)
+            .chain(ctes.iter().copied())
+            .collect();
+        if all.is_empty() {
+            String::new()
+        } else {
+            format!("WITH {} ", all.join(", "))
+        }
+    }
+
+    /// `JOIN selected s ON s.id = COLUMN ` when the selection filters, else nothing.
+    fn join(&self, column: &str) -> String {
+        if self.cte.is_some() {
+            format!("JOIN selected s ON s.id = {column} ")
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// Binds the parameters [`Scope`] placed, in its order.
 macro_rules! bind_selection {
     ($query:expr, $selection:expr) => {{
         let mut query = $query;
@@ -201,25 +236,32 @@ pub async fn case_facts(
     tx: &mut Tx,
     selection: &CaseSelection,
 ) -> Result<Vec<CaseFacts>, StoreError> {
-    let selected = selected_cte(selection);
+    let scope = Scope::of(selection);
+    let reached = format!(
+        "reached AS (SELECT e.case_id, \
+             CAST(SUM(DISTINCT CAST({bits} AS BIGINT)) AS BIGINT) AS states_reached \
+         FROM case_events e {join}WHERE e.to_state IS NOT NULL GROUP BY e.case_id)",
+        bits = state_bits_case(),
+        join = scope.join("e.case_id"),
+    );
+    let latest = format!(
+        "latest AS (SELECT k.case_id, MAX(k.version) AS version \
+         FROM contracts k {}GROUP BY k.case_id)",
+        scope.join("k.case_id")
+    );
+    let attended = format!(
+        "attended AS (SELECT a.case_id, CAST(COUNT(*) AS BIGINT) AS attended \
+         FROM appointments a {}WHERE a.attendance IN ('attended', 'late') GROUP BY a.case_id)",
+        scope.join("a.case_id")
+    );
     let sql = format!(
-        "WITH {selected}, \
-         reached AS (SELECT e.case_id, CAST(SUM(DISTINCT CAST({bits} AS BIGINT)) AS BIGINT) AS states_reached \
-             FROM case_events e JOIN selected s ON s.id = e.case_id \
-             WHERE e.to_state IS NOT NULL GROUP BY e.case_id), \
-         latest AS (SELECT k.case_id, MAX(k.version) AS version \
-             FROM contracts k JOIN selected s ON s.id = k.case_id GROUP BY k.case_id), \
-         attended AS (SELECT a.case_id, CAST(COUNT(*) AS BIGINT) AS attended \
-             FROM appointments a JOIN selected s ON s.id = a.case_id \
-             WHERE a.attendance IN ('attended', 'late') GROUP BY a.case_id) \
-         SELECT c.id AS case_id, c.person_id, c.scheme_id, c.state, c.opened_at, c.contract_end, \
-             c.follow_up_until, \
+        "{with}SELECT c.id AS case_id, c.person_id, c.scheme_id, c.state, c.opened_at, \
+             c.contract_end, c.follow_up_until, \
              p.date_of_birth, p.sex, p.ethnicity_self_defined, p.ethnicity_officer_observed, \
              p.postcode, COALESCE(r.states_reached, CAST(0 AS BIGINT)) AS states_reached, \
              t.arm AS trial_arm, t.allocated_at, k.start_date AS contract_start, \
              COALESCE(ap.attended, CAST(0 AS BIGINT)) AS appointments_attended \
-         FROM selected s \
-         JOIN cases c ON c.id = s.id \
+         FROM cases c {join}\
          JOIN people p ON p.id = c.person_id \
          LEFT JOIN reached r ON r.case_id = c.id \
          LEFT JOIN trial_allocations t ON t.case_id = c.id \
@@ -227,7 +269,8 @@ pub async fn case_facts(
          LEFT JOIN contracts k ON k.case_id = l.case_id AND k.version = l.version \
          LEFT JOIN attended ap ON ap.case_id = c.id \
          ORDER BY c.id",
-        bits = state_bits_case()
+        with = scope.with(&[&reached, &latest, &attended]),
+        join = scope.join("c.id"),
     );
     Ok(on_tx!(tx, |conn| {
         bind_selection!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), selection)
@@ -236,28 +279,36 @@ pub async fn case_facts(
     }))
 }
 
-/// The events of [`EVENT_KINDS`] for the selected cases, by case then sequence.
+/// The events of [`EVENT_KINDS`] for the selected cases, by case then sequence. The `IN`
+/// list is written exactly as the partial index `case_events_reported` (migration 0005)
+/// writes it, so SQLite can use that index.
 pub async fn case_events(
     tx: &mut Tx,
     selection: &CaseSelection,
 ) -> Result<Vec<CaseEventFacts>, StoreError> {
-    let kinds = EVENT_KINDS
-        .iter()
-        .map(|k| format!("'{k}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let selected = selected_cte(selection);
+    let scope = Scope::of(selection);
     let sql = format!(
-        "WITH {selected} \
-         SELECT e.case_id, e.sequence, e.kind, e.occurred_at, e.reason, e.payload_json \
-         FROM case_events e JOIN selected s ON s.id = e.case_id \
-         WHERE e.kind IN ({kinds}) ORDER BY e.case_id, e.sequence"
+        "{with}SELECT e.case_id, e.sequence, e.kind, e.occurred_at, e.reason, e.payload_json \
+         FROM case_events e {join}WHERE {kinds} ORDER BY e.case_id, e.sequence",
+        with = scope.with(&[]),
+        join = scope.join("e.case_id"),
+        kinds = event_kinds_condition("e.kind"),
     );
     Ok(on_tx!(tx, |conn| {
         bind_selection!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), selection)
             .fetch_all(conn)
             .await?
     }))
+}
+
+/// `COLUMN IN ('screen', …)` over [`EVENT_KINDS`].
+fn event_kinds_condition(column: &str) -> String {
+    let kinds = EVENT_KINDS
+        .iter()
+        .map(|k| format!("'{k}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("{column} IN ({kinds})")
 }
 
 /// The current contract's conditions per selected case, counted by type.
@@ -265,16 +316,19 @@ pub async fn conditions(
     tx: &mut Tx,
     selection: &CaseSelection,
 ) -> Result<Vec<ConditionCount>, StoreError> {
-    let selected = selected_cte(selection);
+    let scope = Scope::of(selection);
+    let latest = format!(
+        "latest AS (SELECT k.case_id, MAX(k.version) AS version \
+         FROM contracts k {}GROUP BY k.case_id)",
+        scope.join("k.case_id")
+    );
     let sql = format!(
-        "WITH {selected}, \
-         latest AS (SELECT k.case_id, MAX(k.version) AS version \
-             FROM contracts k JOIN selected s ON s.id = k.case_id GROUP BY k.case_id) \
-         SELECT k.case_id, cc.condition_type, CAST(COUNT(*) AS BIGINT) AS conditions \
+        "{with}SELECT k.case_id, cc.condition_type, CAST(COUNT(*) AS BIGINT) AS conditions \
          FROM latest l \
          JOIN contracts k ON k.case_id = l.case_id AND k.version = l.version \
          JOIN contract_conditions cc ON cc.contract_id = k.id \
-         GROUP BY k.case_id, cc.condition_type ORDER BY k.case_id, cc.condition_type"
+         GROUP BY k.case_id, cc.condition_type ORDER BY k.case_id, cc.condition_type",
+        with = scope.with(&[&latest]),
     );
     Ok(on_tx!(tx, |conn| {
         bind_selection!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), selection)
@@ -288,12 +342,12 @@ pub async fn reoffences(
     tx: &mut Tx,
     selection: &CaseSelection,
 ) -> Result<Vec<ReoffenceFacts>, StoreError> {
-    let selected = selected_cte(selection);
+    let scope = Scope::of(selection);
     let sql = format!(
-        "WITH {selected} \
-         SELECT r.case_id, r.arrest_date, r.offence, r.phase \
-         FROM reoffending_events r JOIN selected s ON s.id = r.case_id \
-         ORDER BY r.case_id, r.arrest_date, r.arrest_id"
+        "{with}SELECT r.case_id, r.arrest_date, r.offence, r.phase \
+         FROM reoffending_events r {join}ORDER BY r.case_id, r.arrest_date, r.arrest_id",
+        with = scope.with(&[]),
+        join = scope.join("r.case_id"),
     );
     Ok(on_tx!(tx, |conn| {
         bind_selection!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), selection)
@@ -310,19 +364,19 @@ pub async fn referral_snapshots(
     selection: &CaseSelection,
     randomised_only: bool,
 ) -> Result<Vec<ReferralSnapshot>, StoreError> {
+    let scope = Scope::of(selection);
     let randomised = if randomised_only {
-        "JOIN trial_allocations t ON t.case_id = s.id "
+        "JOIN trial_allocations t ON t.case_id = a.case_id "
     } else {
         ""
     };
-    let selected = selected_cte(selection);
     let sql = format!(
-        "WITH {selected} \
-         SELECT a.case_id, r.received_at, r.input_json \
-         FROM selected s {randomised}\
-         JOIN screening_advice a ON a.case_id = s.id \
+        "{with}SELECT a.case_id, r.received_at, r.input_json \
+         FROM screening_advice a {join}{randomised}\
          JOIN referrals r ON r.id = a.referral_id \
-         ORDER BY a.case_id, r.received_at, r.id"
+         ORDER BY a.case_id, r.received_at, r.id",
+        with = scope.with(&[]),
+        join = scope.join("a.case_id"),
     );
     Ok(on_tx!(tx, |conn| {
         bind_selection!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), selection)
@@ -387,12 +441,12 @@ pub async fn identities(
     tx: &mut Tx,
     selection: &CaseSelection,
 ) -> Result<Vec<Identity>, StoreError> {
-    let selected = selected_cte(selection);
+    let scope = Scope::of(selection);
     let sql = format!(
-        "WITH {selected} \
-         SELECT c.id AS case_id, p.given_name, p.family_name, p.date_of_birth, p.sex \
-         FROM selected s JOIN cases c ON c.id = s.id JOIN people p ON p.id = c.person_id \
-         ORDER BY c.id"
+        "{with}SELECT c.id AS case_id, p.given_name, p.family_name, p.date_of_birth, p.sex \
+         FROM cases c {join}JOIN people p ON p.id = c.person_id ORDER BY c.id",
+        with = scope.with(&[]),
+        join = scope.join("c.id"),
     );
     Ok(on_tx!(tx, |conn| {
         bind_selection!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), selection)
@@ -414,14 +468,7 @@ mod tests {
 
     #[test]
     fn the_partial_index_lists_the_event_kinds_the_query_reads() {
-        let condition = format!(
-            "WHERE kind IN ({})",
-            EVENT_KINDS
-                .iter()
-                .map(|k| format!("'{k}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        let condition = format!("WHERE {}", event_kinds_condition("kind"));
         for migration in [
             include_str!("../migrations/sqlite/0005_reporting_indexes.sql"),
             include_str!("../migrations/postgres/0005_reporting_indexes.sql"),
@@ -432,26 +479,35 @@ mod tests {
 
     #[test]
     fn the_selection_names_only_the_filters_given() {
+        let everything = Scope::of(&CaseSelection::default());
+        assert_eq!(everything.with(&[]), "");
         assert_eq!(
-            selected_cte(&CaseSelection::default()),
-            "selected AS (SELECT id FROM cases)"
+            everything.with(&["a AS (SELECT 1)"]),
+            "WITH a AS (SELECT 1) "
         );
-        let dated = CaseSelection {
-            opened_before: Some(Instant::from(jiff::Timestamp::UNIX_EPOCH)),
+        assert_eq!(everything.join("e.case_id"), "");
+        let before = Some(Instant::from(jiff::Timestamp::UNIX_EPOCH));
+        let dated = Scope::of(&CaseSelection {
+            opened_before: before,
             ..CaseSelection::default()
-        };
+        });
         assert_eq!(
-            selected_cte(&dated),
-            "selected AS (SELECT id FROM cases WHERE opened_at < $1)"
+            dated.with(&[]),
+            "WITH selected AS (SELECT id FROM cases WHERE opened_at < $1) "
         );
-        let all = CaseSelection {
-            scheme_id: Some("s".to_owned()),
-            opened_from: dated.opened_before,
-            opened_before: dated.opened_before,
-        };
         assert_eq!(
-            selected_cte(&all),
-            "selected AS (SELECT id FROM cases WHERE scheme_id = $1 AND opened_at >= $2 AND opened_at < $3)"
+            dated.join("e.case_id"),
+            "JOIN selected s ON s.id = e.case_id "
+        );
+        let all = Scope::of(&CaseSelection {
+            scheme_id: Some("s".to_owned()),
+            opened_from: before,
+            opened_before: before,
+        });
+        assert_eq!(
+            all.with(&["b AS (SELECT 2)"]),
+            "WITH selected AS (SELECT id FROM cases WHERE scheme_id = $1 AND opened_at >= $2 \
+             AND opened_at < $3), b AS (SELECT 2) "
         );
     }
 }

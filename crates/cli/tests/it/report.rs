@@ -122,8 +122,8 @@ fn small_counts(value: &Value, path: &str, found: &mut Vec<String>) {
     }
 }
 
-/// Reports read so far, by the audit log's *combination* rows for reports.
-fn audit_combinations(url: &str) -> i64 {
+/// How often this report of this selection was read, by the audit log's *combination* rows.
+fn audit_combinations(url: &str, subject: &str) -> i64 {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -134,8 +134,10 @@ fn audit_combinations(url: &str) -> i64 {
             .await
             .expect("the test database");
         let count: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM audit_log WHERE action = 'combination' AND subject_type = 'report'",
+            "SELECT count(*) FROM audit_log \
+             WHERE action = 'combination' AND subject_type = 'report' AND subject_id = $1",
         )
+        .bind(subject)
         .fetch_one(&mut connection)
         .await
         .expect("count");
@@ -148,9 +150,13 @@ fn audit_combinations(url: &str) -> i64 {
 fn every_report_kind_comes_as_json_and_csv_with_small_numbers_withheld() {
     let url = database();
     let dir = tempfile::tempdir().expect("temporary directory");
+    // Every case was referred after 2021-12-31: the same data, under a selection no other test
+    // reads, so the audit count below is this test's alone.
+    let from = ["--from", "2021-12-31"];
     for kind in KINDS {
-        let before = audit_combinations(url);
-        let json = ok(report(kind, "json", &[]), kind);
+        let subject = format!("{kind}: scheme (all), referred 2021-12-31 to (end)");
+        let before = audit_combinations(url, &subject);
+        let json = ok(report(kind, "json", &from), kind);
         let bundle: Value = serde_json::from_slice(&json.stdout).expect("JSON on stdout");
         assert_eq!(bundle["report"], kind);
         assert!(
@@ -167,7 +173,11 @@ fn every_report_kind_comes_as_json_and_csv_with_small_numbers_withheld() {
             found.is_empty(),
             "{kind}: small counts published: {found:?}"
         );
-        assert_eq!(audit_combinations(url), before + 1, "{kind}: audited once");
+        assert_eq!(
+            audit_combinations(url, &subject),
+            before + 1,
+            "{kind}: audited once"
+        );
 
         let out: PathBuf = dir.path().join(format!("{kind}.csv"));
         let csv_run = ok(
