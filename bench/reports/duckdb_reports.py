@@ -37,7 +37,8 @@ QUERIES = {
                    first_rearrest IS NOT NULL AND first_rearrest > index_date
                        AND first_rearrest <= index_date + to_months(w.months) AS reoffended
             FROM cases, windows w
-            WHERE index_date IS NOT NULL AND coalesce(ending, '') <> 'ineligible')
+            WHERE index_date IS NOT NULL AND coalesce(ending, '') <> 'ineligible'
+              AND (monitored_until IS NULL OR monitored_until >= index_date + to_months(w.months)))
         SELECT months, grp,
                count(*) FILTER (WHERE elapsed) AS followed_up,
                count(*) FILTER (WHERE elapsed AND reoffended) AS reoffended,
