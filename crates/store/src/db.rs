@@ -37,8 +37,9 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// bumping the case's version, while a needs reassessment of the same case bumps the version
 /// (locking the case row) before its audit row; PostgreSQL then aborts one of them after a
 /// second with "deadlock detected", a server error instead of a `Conflict`. Every appender is
-/// serialised on `audit_head` until commit anyway, so taking the lock first costs little.
-const POSTGRES_WRITE_LOCK: i64 = 0x4348_4b50;
+/// serialised on `audit_head` until commit anyway, so taking the lock first costs little; it
+/// is sent with `BEGIN` (one simple query, no extra round trip). The key is "CHKP" in ASCII.
+const POSTGRES_BEGIN_WRITE: &str = "BEGIN; SELECT pg_advisory_xact_lock(1128811344)";
 
 /// Runs `$body` once per backend with `$pool` bound to the typed pool. The body is the same
 /// text in both arms; sqlx infers the database from the executor, so one SQL string with `$N`
@@ -172,18 +173,13 @@ impl Db {
     /// Opens a transaction for work that may write. On SQLite it starts with `BEGIN IMMEDIATE`,
     /// taking the write lock up front: a deferred transaction that reads and then writes fails
     /// with SQLITE_BUSY at once, ignoring the busy timeout. On PostgreSQL it takes
-    /// [`POSTGRES_WRITE_LOCK`] up front, for the same reason: see there.
+    /// an advisory lock up front, so writers never deadlock (see [`POSTGRES_BEGIN_WRITE`]).
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Db::Sqlite(pool) => Tx::new(TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
-            Db::Postgres(pool) => {
-                let mut transaction = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(POSTGRES_WRITE_LOCK)
-                    .execute(&mut *transaction)
-                    .await?;
-                Tx::new(TxConn::Postgres(transaction))
-            }
+            Db::Postgres(pool) => Tx::new(TxConn::Postgres(
+                pool.begin_with(POSTGRES_BEGIN_WRITE).await?,
+            )),
         })
     }
 
