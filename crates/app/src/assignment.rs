@@ -197,6 +197,34 @@ impl App {
         Ok(made)
     }
 
+    /// The enabled navigators a case may be assigned to, with their open cases against the
+    /// limit, least loaded first (ties by name): the actor's team, or everyone when the actor
+    /// has no team. For the "assign to a named navigator" choice; no personal data.
+    pub async fn navigator_loads(&self, actor: &Actor) -> Result<Vec<NavigatorLoad>, AppError> {
+        authorise(actor, Action::AssignNavigator)?;
+        let team = actor.team.as_deref();
+        let mut tx = self.begin_read().await?;
+        let loads = open_caseloads(&mut tx).await?;
+        let users = users::list(&mut tx).await?;
+        tx.commit().await?;
+        let limit = self.settings().caseload_limit;
+        let mut out: Vec<NavigatorLoad> = users
+            .into_iter()
+            .filter(|u| is_enabled_navigator(u) && (team.is_none() || u.team.as_deref() == team))
+            .map(|u| NavigatorLoad {
+                navigator_id: u.id,
+                open_cases: load_of(&loads, u.id),
+                navigator_name: u.display_name,
+                team: u.team,
+                limit,
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (a.open_cases, &a.navigator_name).cmp(&(b.open_cases, &b.navigator_name))
+        });
+        Ok(out)
+    }
+
     /// The assignment inside a caller's transaction, so a use case that accepts a case can
     /// assign it atomically. The caller has authorised `actor` for the case.
     pub async fn assign_in_tx(

@@ -232,6 +232,8 @@ pub struct PeoplePage {
     pub page_size: u32,
     /// Whether a further page exists.
     pub has_more: bool,
+    /// How many people match in all.
+    pub total: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -450,6 +452,11 @@ impl App {
         let mut rows = people::search(&mut tx, &search, size + 1, offset).await?;
         let has_more = rows.len() as i64 > size;
         rows.truncate(PEOPLE_PAGE_SIZE as usize);
+        let total = if page == 0 && !has_more {
+            rows.len() as u64
+        } else {
+            u64::try_from(people::count_search(&mut tx, &search).await?).unwrap_or(0)
+        };
         let terms = serde_json::json!({
             "name": query.name,
             "pnc_id": query.pnc_id,
@@ -476,6 +483,7 @@ impl App {
             page,
             page_size: PEOPLE_PAGE_SIZE,
             has_more,
+            total,
         })
     }
 

@@ -553,6 +553,45 @@ impl App {
         })
     }
 
+    /// The referral the case's current advice saw, for a form that corrects it before
+    /// [`App::rescreen`]. Only for those who may re-screen, and only while the case may be
+    /// re-screened (referred or needs information). Audited as a consultation.
+    pub async fn referral_to_rescreen(
+        &self,
+        actor: &Actor,
+        case_id: Uuid,
+    ) -> Result<Referral, AppError> {
+        authorise(actor, Action::RecordScreeningDecision)?;
+        let mut tx = self.begin().await?;
+        let case = self
+            .load_case_for(&mut tx, actor, Action::RecordScreeningDecision, case_id)
+            .await?;
+        let from = state_of(&case)?;
+        if !from.allowed().contains(&TransitionKind::Screen) {
+            return Err(checkpoint_domain::lifecycle::IllegalTransition {
+                from,
+                transition: TransitionKind::Screen,
+            }
+            .into());
+        }
+        let Some(current) = current_screening(&mut tx, case.id).await? else {
+            return Err(AppError::NotFound { what: "referral" });
+        };
+        let row = checkpoint_store::referrals::get(&mut tx, current.advice.referral_id).await?;
+        let referral = Referral::from_json(&row.input_json)
+            .map_err(|e| AppError::Internal(format!("stored referral {}: {e}", row.id)))?;
+        self.audit_consultation(
+            &mut tx,
+            actor,
+            "case",
+            case.id,
+            "referral opened to supply missing facts and re-screen",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(referral)
+    }
+
     /// A supervisor's countersignature of an override: agreeing, or disagreeing with a note
     /// saying why. Recorded once per decision, never by the officer who made it, and shown on
     /// the case's timeline. Disagreement does not move the case (the lifecycle has no way

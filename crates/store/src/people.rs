@@ -223,14 +223,8 @@ pub struct PersonSearch {
     pub date_of_birth: Option<jiff::civil::Date>,
 }
 
-/// People matching `search`, by family then given name, `limit` from `offset`. Callers strip
-/// `%` and `_` from prefixes. An empty search finds nobody.
-pub async fn search(
-    tx: &mut Tx,
-    search: &PersonSearch,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<PersonRow>, StoreError> {
+/// The `WHERE` condition and parameters of a people search; `None` for an empty search.
+fn search_condition(search: &PersonSearch) -> Option<(String, Vec<Param>)> {
     let mut params = Vec::new();
     let mut parts = Vec::new();
     if let Some(prefix) = &search.family_prefix {
@@ -249,7 +243,40 @@ pub async fn search(
         parts.push(format!("date_of_birth = {p}"));
     }
     if parts.is_empty() {
-        return Ok(Vec::new());
+        None
+    } else {
+        Some((parts.join(" AND "), params))
     }
-    fetch_where(tx, &parts.join(" AND "), &params, limit, offset).await
+}
+
+/// People matching `search`, by family then given name, `limit` from `offset`. Callers strip
+/// `%` and `_` from prefixes. An empty search finds nobody.
+pub async fn search(
+    tx: &mut Tx,
+    search: &PersonSearch,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<PersonRow>, StoreError> {
+    match search_condition(search) {
+        Some((condition, params)) => fetch_where(tx, &condition, &params, limit, offset).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// How many people match `search` (the same condition as [`search`]); 0 for an empty search.
+pub async fn count_search(tx: &mut Tx, search: &PersonSearch) -> Result<i64, StoreError> {
+    let Some((condition, params)) = search_condition(search) else {
+        return Ok(0);
+    };
+    let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM people WHERE {condition}");
+    Ok(on_tx!(tx, |conn| {
+        let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+        for param in &params {
+            query = match param {
+                Param::Text(text) => query.bind(text.clone()),
+                Param::Date(date) => query.bind(*date),
+            };
+        }
+        query.fetch_one(conn).await?
+    }))
 }

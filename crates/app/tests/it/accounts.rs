@@ -135,3 +135,58 @@ async fn listing_accounts_is_for_admins_only() {
         assert_eq!(t.analyst.role, Role::Analyst);
     }
 }
+
+#[tokio::test]
+async fn an_admin_cannot_disable_their_own_account_but_another_admin_can() {
+    for t in apps().await {
+        let own = t
+            .app
+            .set_account_disabled(Some(&t.admin), &t.admin.username, true)
+            .await
+            .unwrap_err();
+        match own {
+            AppError::Invalid(errors) => {
+                assert_eq!(errors.len(), 1, "{}", t.backend);
+                assert_eq!(errors[0].field, "username");
+                assert_eq!(errors[0].message, "you cannot disable your own account");
+            }
+            other => panic!("expected a field error, got {other:?}"),
+        }
+        let still = t.app.list_accounts(Some(&t.admin)).await.unwrap();
+        let me = still
+            .iter()
+            .find(|a| a.id == t.admin.user_id)
+            .expect("own account");
+        assert!(!me.disabled, "nothing changed ({})", t.backend);
+
+        // Another administrator may, and the local operator (CLI) may.
+        let second = t
+            .app
+            .create_account(
+                Some(&t.admin),
+                NewAccount {
+                    username: "second.admin".to_owned(),
+                    display_name: "Second Admin".to_owned(),
+                    role: Role::Admin,
+                    team: None,
+                    password: PASSWORD.to_owned(),
+                },
+            )
+            .await
+            .unwrap();
+        let session = t.app.sign_in("second.admin", PASSWORD).await.unwrap();
+        let second_actor = t.app.authenticate(&session.token).await.unwrap();
+        let done = t
+            .app
+            .set_account_disabled(Some(&second_actor), &t.admin.username, true)
+            .await
+            .unwrap();
+        assert!(done.disabled);
+        let by_operator = t
+            .app
+            .set_account_disabled(None, &second.username, true)
+            .await
+            .unwrap();
+        assert!(by_operator.disabled);
+    }
+}

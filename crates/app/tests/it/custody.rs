@@ -806,3 +806,110 @@ async fn references_have_no_gaps_under_twenty_concurrent_referrals() {
         assert_eq!(references, expected, "{}", t.backend);
     }
 }
+
+#[tokio::test]
+async fn the_referral_to_rescreen_is_the_one_the_advice_saw_and_only_while_screening() {
+    for t in apps().await {
+        let b = t.backend;
+        let mut referral = referral_for("Iris", "Gaps", date(1998, 4, 4));
+        referral.interview = None;
+        let outcome = refer(&t, referral.clone()).await;
+        let id = outcome.case.case_id;
+        let seen = t.app.referral_to_rescreen(&t.custody, id).await.unwrap();
+        assert_eq!(seen, referral, "{b}");
+        // Roles that do not screen cannot read it.
+        for actor in [&t.navigator, &t.analyst, &t.admin] {
+            assert!(
+                t.app.referral_to_rescreen(actor, id).await.is_err(),
+                "{b}: {:?}",
+                actor.role
+            );
+        }
+        // After re-screening, the newer referral is the one returned.
+        referral.interview = Some(checkpoint_domain::referral::InterviewOutcome::Admitted);
+        let rescreened = t
+            .app
+            .rescreen(&t.custody, id, outcome.case.version, referral.clone())
+            .await
+            .unwrap();
+        assert_eq!(
+            t.app.referral_to_rescreen(&t.custody, id).await.unwrap(),
+            referral
+        );
+        let eligible = t
+            .app
+            .record_screening_decision(
+                &t.custody,
+                id,
+                rescreened.case.version,
+                ScreeningChoice::AcceptAdvice,
+            )
+            .await
+            .unwrap();
+        assert_eq!(eligible.state, CaseState::Eligible);
+        let late = t
+            .app
+            .referral_to_rescreen(&t.custody, id)
+            .await
+            .unwrap_err();
+        assert!(matches!(late, AppError::IllegalTransition(_)), "{b}");
+        let mut tx = t.app.db().begin_read().await.unwrap();
+        let rows = audit::for_subject(&mut tx, "case", &id.to_string())
+            .await
+            .unwrap();
+        drop(tx);
+        assert!(
+            rows.iter()
+                .any(|r| r.action() == Some(AuditAction::Consultation)
+                    && r.justification
+                        .as_deref()
+                        .is_some_and(|j| j.contains("re-screen"))),
+            "reading it is audited ({b})"
+        );
+    }
+}
+
+#[tokio::test]
+async fn people_searches_count_every_match_across_pages() {
+    for t in apps().await {
+        let b = t.backend;
+        let page_size = checkpoint_app::people::PEOPLE_PAGE_SIZE as usize;
+        for i in 0..page_size + 3 {
+            let born = date(1980, 1, 1)
+                .checked_add(jiff::Span::new().days(400 * i as i64))
+                .unwrap();
+            // Many people alike: each is acknowledged as someone new.
+            let referral = referral_for("Pat", "Countwell", born);
+            let alike = t
+                .app
+                .find_likely_people(&t.custody, &referral.person)
+                .await
+                .unwrap();
+            t.app
+                .create_referral(
+                    &t.custody,
+                    NewReferral {
+                        scheme_id: SCHEME.to_owned(),
+                        referral,
+                        person: PersonChoice::New,
+                        acknowledged_matches: alike.iter().map(|m| m.person_id).collect(),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        refer(&t, referral_for("Pat", "Elsewhere", date(1990, 1, 1))).await;
+        let query = PeopleQuery {
+            name: Some("countw".to_owned()),
+            ..PeopleQuery::default()
+        };
+        let first = t.app.search_people(&t.custody, &query, 0).await.unwrap();
+        assert_eq!(first.people.len(), page_size, "{b}");
+        assert!(first.has_more);
+        assert_eq!(first.total, page_size as u64 + 3);
+        let second = t.app.search_people(&t.custody, &query, 1).await.unwrap();
+        assert_eq!(second.people.len(), 3);
+        assert!(!second.has_more);
+        assert_eq!(second.total, page_size as u64 + 3, "{b}");
+    }
+}

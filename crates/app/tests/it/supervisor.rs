@@ -256,3 +256,34 @@ async fn reviews_are_decided_by_supervisors_and_a_resumed_case_goes_back_to_acti
         assert!(queue.reviews_awaiting_decision.is_empty(), "{b}");
     }
 }
+
+#[tokio::test]
+async fn navigator_loads_list_the_supervisors_team_least_loaded_first() {
+    for t in apps().await {
+        let b = t.backend;
+        accepted_case(&t, &t.navigator, Offence::summary(RECENT_OFFENCE)).await;
+        accepted_case(&t, &t.navigator, Offence::summary(RECENT_OFFENCE)).await;
+        accepted_case(&t, &t.navigator_south, Offence::summary(RECENT_OFFENCE)).await;
+        let loads = t.app.navigator_loads(&t.supervisor).await.unwrap();
+        let seen: Vec<(uuid::Uuid, usize)> = loads
+            .iter()
+            .map(|l| (l.navigator_id, l.open_cases))
+            .collect();
+        assert_eq!(
+            seen,
+            [(t.navigator_2.user_id, 0), (t.navigator.user_id, 2)],
+            "{b}: the north team only, least loaded first"
+        );
+        assert!(loads.iter().all(|l| l.team.as_deref() == Some("north")));
+        for actor in [&t.navigator, &t.custody, &t.analyst] {
+            assert!(
+                matches!(
+                    t.app.navigator_loads(actor).await,
+                    Err(AppError::Forbidden { .. })
+                ),
+                "{b}: {:?}",
+                actor.role
+            );
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 use super::form::{Form, parse_enum};
 use super::layout::Chrome;
+use super::pager::{self, Pager};
 use super::session::{FormPost, Posted, Viewer};
 use super::{OrPage, ViewError, long_date, render, see_other};
 use crate::AppState;
@@ -22,6 +23,10 @@ pub struct UserRow {
     pub role: String,
     pub team: String,
     pub disabled: bool,
+    /// The signed-in admin's own account (which they cannot disable).
+    pub is_you: bool,
+    /// The disable button's id, which a refusal's message links to.
+    pub button_id: String,
 }
 
 #[derive(Template)]
@@ -29,10 +34,8 @@ pub struct UserRow {
 struct UsersPage {
     chrome: Chrome,
     rows: Vec<UserRow>,
-    total: usize,
     query: String,
-    page: usize,
-    pages: usize,
+    pager: Pager,
     form: Form,
     reload_href: &'static str,
 }
@@ -57,40 +60,54 @@ async fn users_response(
         .list_accounts(Some(&viewer.actor))
         .await
         .or_page(viewer)?;
-    let needle = query.q.as_deref().unwrap_or("").trim().to_lowercase();
+    let (typed, needle) = pager::needle(query.q.as_deref());
     let matching: Vec<_> = accounts
         .iter()
         .filter(|a| {
-            needle.is_empty()
-                || a.username.to_lowercase().contains(&needle)
-                || a.display_name.to_lowercase().contains(&needle)
-                || a.team
-                    .as_deref()
-                    .unwrap_or("")
-                    .to_lowercase()
-                    .contains(&needle)
+            pager::matches(
+                &needle,
+                &[
+                    &a.username,
+                    &a.display_name,
+                    a.team.as_deref().unwrap_or(""),
+                    a.role.label(),
+                ],
+            )
         })
         .collect();
-    let pages = matching.len().div_ceil(PAGE_SIZE).max(1);
-    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let pager = Pager::new(
+        matching.len(),
+        PAGE_SIZE,
+        query.page.unwrap_or(1),
+        "accounts",
+        |n| {
+            pager::href(
+                "/admin/users",
+                &[
+                    ("q", typed.clone()),
+                    ("page", if n > 1 { n.to_string() } else { String::new() }),
+                ],
+                "",
+            )
+        },
+    );
     let page_view = UsersPage {
         chrome: Chrome::for_viewer(viewer, "/admin/users"),
-        total: matching.len(),
-        rows: matching
+        rows: pager
+            .slice(&matching)
             .iter()
-            .skip((page - 1) * PAGE_SIZE)
-            .take(PAGE_SIZE)
             .map(|a| UserRow {
                 username: a.username.clone(),
                 name: a.display_name.clone(),
                 role: a.role.label().to_owned(),
                 team: a.team.clone().unwrap_or_default(),
                 disabled: a.disabled,
+                is_you: a.id == viewer.actor.user_id,
+                button_id: super::form::field_id(&format!("disable.{}", a.username)),
             })
             .collect(),
-        query: query.q.clone().unwrap_or_default(),
-        page,
-        pages,
+        query: typed,
+        pager,
         form,
         reload_href: "/admin/users",
     };
@@ -169,12 +186,31 @@ pub async fn set_disabled(
         "enable" => false,
         _ => return Err(AppError::NotFound { what: "page" }).or_page(&viewer),
     };
-    state
+    match state
         .app
         .set_account_disabled(Some(&viewer.actor), &username, disabled)
         .await
-        .or_page(&viewer)?;
-    Ok(see_other("/admin/users"))
+    {
+        Ok(_) => Ok(see_other("/admin/users")),
+        Err(error) => {
+            // A refusal (your own account) is shown on the users page, beside the account.
+            let mut form = Form::blank();
+            let field = format!("disable.{username}");
+            form.absorb(error, |_| field.clone()).or_page(&viewer)?;
+            let query = UsersQuery {
+                q: Some(username),
+                page: None,
+            };
+            users_response(
+                &state,
+                &viewer,
+                &query,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+            )
+            .await
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -6,6 +6,7 @@
 use super::cases::attendance_of;
 use super::form::Form;
 use super::layout::Chrome;
+use super::pager::{self, Pager};
 use super::session::{FormPost, Viewer};
 use super::{OrPage, ViewError, days_in_words, london_time, long_date, render, see_other};
 use crate::AppState;
@@ -79,8 +80,7 @@ struct CaseloadPage {
     total: usize,
     now_count: usize,
     query: String,
-    page: usize,
-    pages: usize,
+    pager: Pager,
     form: Form,
     reload_href: &'static str,
 }
@@ -126,20 +126,30 @@ async fn dashboard_response(
         )
         .await
         .or_page(viewer)?;
-    let needle = query.q.as_deref().unwrap_or("").trim().to_lowercase();
+    let (typed, needle) = pager::needle(query.q.as_deref());
     let matching: Vec<&CaseWatch> = all
         .items
         .iter()
-        .filter(|w| {
-            needle.is_empty()
-                || w.person_name.to_lowercase().contains(&needle)
-                || w.reference.to_lowercase().contains(&needle)
-        })
+        .filter(|w| pager::matches(&needle, &[&w.person_name, &w.reference]))
         .collect();
-    let pages = matching.len().div_ceil(PAGE_SIZE).max(1);
-    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let pager = Pager::new(
+        matching.len(),
+        PAGE_SIZE,
+        query.page.unwrap_or(1),
+        "open cases",
+        |n| {
+            pager::href(
+                "/caseload",
+                &[
+                    ("q", typed.clone()),
+                    ("page", if n > 1 { n.to_string() } else { String::new() }),
+                ],
+                "",
+            )
+        },
+    );
     let mut rows = Vec::new();
-    for w in matching.iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE) {
+    for w in pager.slice(&matching) {
         let mut row = row_of(w);
         if w.unrecorded_appointments > 0 {
             let now = app.clock().now();
@@ -167,9 +177,8 @@ async fn dashboard_response(
             .count(),
         total: matching.len(),
         rows,
-        query: query.q.clone().unwrap_or_default(),
-        page,
-        pages,
+        query: typed,
+        pager,
         form,
         reload_href: "/caseload",
     };

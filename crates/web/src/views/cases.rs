@@ -7,22 +7,26 @@ use super::choices::{self, label_of};
 use super::custody::{AdviceView, CustodyActions, advice_view};
 use super::form::{Form, parse_date, parse_enum};
 use super::layout::Chrome;
+use super::pager::{self, Pager};
 use super::session::{FormPost, Posted, Viewer};
 use super::{OrPage, ViewError, days_in_words, london_time, long_date, render, see_other, words};
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use checkpoint_app::appointments::{Attendance, NewAppointment};
+use checkpoint_app::appointments::{Attendance, Contact, NewAppointment};
 use checkpoint_app::assignment::{Assignment, LimitOverride};
 use checkpoint_app::case_view::CaseView;
-use checkpoint_app::contracts::{ContractDraft, ParticipantSignature, Signature};
+use checkpoint_app::contracts::{
+    ContractDraft, ContractVariation, ParticipantSignature, Signature,
+};
 use checkpoint_app::needs::NeedsItem;
 use checkpoint_app::provider_referrals::ProviderResponse;
 use checkpoint_app::reviews::{ReviewDecision, ReviewTrigger};
 use checkpoint_app::{AppError, FieldError};
 use checkpoint_domain::contract::{Pathway, ProposedCondition};
+use serde::Deserialize;
 use uuid::Uuid;
 
 /// The case header as every case page shows it.
@@ -158,6 +162,10 @@ pub struct CaseActions {
     pub provider_response: bool,
     pub condition_status: bool,
     pub assign: bool,
+    /// A new signed version of an active contract, with the reason.
+    pub vary_contract: bool,
+    /// Contact outside appointments (the same permission and states as attendance).
+    pub record_contact: bool,
 }
 
 impl CaseActions {
@@ -184,6 +192,8 @@ impl CaseActions {
             provider_response: has("record_provider_response"),
             condition_status: has("update_condition_status"),
             assign: has("assign_navigator"),
+            vary_contract: has("vary_contract") && view.contract.is_some(),
+            record_contact: has("record_attendance"),
         }
     }
 
@@ -198,6 +208,8 @@ impl CaseActions {
             || self.schedule
             || self.refer_to_provider
             || self.assign
+            || self.vary_contract
+            || self.record_contact
     }
 }
 
@@ -216,8 +228,38 @@ struct CasePage {
     actions: CaseActions,
     catalogue: Vec<(String, String)>,
     condition_rows: Vec<usize>,
+    /// For "assign to": the least-loaded choice, then each navigator with their load.
+    navigators: Vec<(String, String)>,
+    timeline_filter: TimelineFilter,
     form: Form,
     reload_href: String,
+}
+
+/// Rows per page of the case timeline.
+pub const TIMELINE_PAGE_SIZE: usize = 20;
+
+/// `GET /cases/{id}?kind=&tq=&tpage=`: the timeline narrowed to one kind of event and/or the
+/// events whose words, actor or reason contain the search.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TimelineQuery {
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub tq: Option<String>,
+    #[serde(default)]
+    pub tpage: Option<usize>,
+}
+
+/// The timeline's search form and position, as the template shows them.
+#[derive(Debug, Clone)]
+pub struct TimelineFilter {
+    pub kind: String,
+    pub text: String,
+    /// (kind, "Words (count)") for every kind of event on the case.
+    pub kinds: Vec<(String, String)>,
+    pub pager: Pager,
+    pub filtered: bool,
+    pub total_events: usize,
 }
 
 fn condition_rows(view: &CaseView, conditions_by_position: &[(i64, Uuid)]) -> Option<ContractRow> {
@@ -265,7 +307,86 @@ async fn case_response(
     viewer: &Viewer,
     case_id: Uuid,
     status: StatusCode,
+    form: Form,
+) -> Result<Response, ViewError> {
+    let query = TimelineQuery::default();
+    case_response_with(state, viewer, case_id, status, form, &query).await
+}
+
+/// The timeline rows the query asks for, and where they stand.
+fn timeline_rows(view: &CaseView, query: &TimelineQuery) -> (Vec<EventRow>, TimelineFilter) {
+    let kind = query.kind.as_deref().unwrap_or("").trim().to_owned();
+    let (text, needle) = pager::needle(query.tq.as_deref());
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for e in &view.timeline {
+        *counts.entry(e.kind.as_str()).or_insert(0) += 1;
+    }
+    let kinds = counts
+        .iter()
+        .map(|(k, n)| ((*k).to_owned(), format!("{} ({n})", words(k))))
+        .collect();
+    let rows: Vec<EventRow> = view
+        .timeline
+        .iter()
+        .rev()
+        .filter(|e| kind.is_empty() || e.kind == kind)
+        .map(|e| EventRow {
+            when: london_time(&e.occurred_at),
+            who: e.actor_name.clone().unwrap_or_else(|| "System".to_owned()),
+            what: words(&e.kind),
+            change: match (&e.from_state, &e.to_state) {
+                (Some(from), Some(to)) if from != to => {
+                    format!("{} → {}", words(from), words(to))
+                }
+                (None, Some(to)) => words(to),
+                _ => String::new(),
+            },
+            reason: e.reason.clone().unwrap_or_default(),
+        })
+        .filter(|row| {
+            pager::matches(
+                &needle,
+                &[&row.what, &row.who, &row.change, &row.reason, &row.when],
+            )
+        })
+        .collect();
+    let case_id = view.header.case_id;
+    let pager = Pager::new(
+        rows.len(),
+        TIMELINE_PAGE_SIZE,
+        query.tpage.unwrap_or(1),
+        "events",
+        |n| {
+            pager::href(
+                &format!("/cases/{case_id}"),
+                &[
+                    ("kind", kind.clone()),
+                    ("tq", text.clone()),
+                    ("tpage", if n > 1 { n.to_string() } else { String::new() }),
+                ],
+                "timeline",
+            )
+        },
+    );
+    let shown = pager.slice(&rows).to_vec();
+    let filter = TimelineFilter {
+        filtered: !kind.is_empty() || !text.is_empty(),
+        kind,
+        text,
+        kinds,
+        pager,
+        total_events: view.timeline.len(),
+    };
+    (shown, filter)
+}
+
+async fn case_response_with(
+    state: &AppState,
+    viewer: &Viewer,
+    case_id: Uuid,
+    status: StatusCode,
     mut form: Form,
+    query: &TimelineQuery,
 ) -> Result<Response, ViewError> {
     let app = &state.app;
     let view = app
@@ -314,6 +435,50 @@ async fn case_response(
     if let Some(team) = &viewer.actor.team {
         form.values.default_value("assign.team", team.clone());
     }
+    form.values.default_value("assign.navigator", "auto");
+    form.values.default_value("contact.on", today.to_string());
+    let navigators = if actions.assign {
+        let loads = app.navigator_loads(&viewer.actor).await.or_page(viewer)?;
+        let mut options = vec![(
+            "auto".to_owned(),
+            "The least-loaded navigator of the team below".to_owned(),
+        )];
+        options.extend(loads.iter().map(|l| {
+            let team = l
+                .team
+                .as_deref()
+                .map(|t| format!(", {t} team"))
+                .unwrap_or_default();
+            (
+                l.navigator_id.to_string(),
+                format!(
+                    "{}{team}: {} of {} open cases",
+                    l.navigator_name, l.open_cases, l.limit
+                ),
+            )
+        }));
+        options
+    } else {
+        Vec::new()
+    };
+    if actions.vary_contract
+        && let Some(c) = &view.contract
+    {
+        // The variation starts from the contract as it stands.
+        for (i, k) in c.conditions.iter().enumerate() {
+            let name = |field: &str| format!("variation.condition.{i}.{field}");
+            form.values
+                .default_value(&name("condition"), k.condition_type.clone());
+            if let Some(h) = k.hours {
+                form.values.default_value(&name("hours"), h.to_string());
+            }
+            if let Some(d) = k.due_date {
+                form.values.default_value(&name("due"), d.to_string());
+            }
+        }
+        form.values
+            .default_value("variation.signed_on", today.to_string());
+    }
     let needs_when = view
         .needs_assessment
         .as_ref()
@@ -327,28 +492,12 @@ async fn case_response(
                     .unwrap_or_default()
             )
         });
+    let (timeline, timeline_filter) = timeline_rows(&view, query);
     let page = CasePage {
         chrome: Chrome::for_viewer(viewer, ""),
         header: HeaderView::of(&view),
         advice: advice_view(&view),
-        timeline: view
-            .timeline
-            .iter()
-            .rev()
-            .map(|e| EventRow {
-                when: london_time(&e.occurred_at),
-                who: e.actor_name.clone().unwrap_or_else(|| "System".to_owned()),
-                what: words(&e.kind),
-                change: match (&e.from_state, &e.to_state) {
-                    (Some(from), Some(to)) if from != to => {
-                        format!("{} → {}", words(from), words(to))
-                    }
-                    (None, Some(to)) => words(to),
-                    _ => String::new(),
-                },
-                reason: e.reason.clone().unwrap_or_default(),
-            })
-            .collect(),
+        timeline,
         contract: condition_rows(&view, &ids),
         appointments: view
             .appointments
@@ -403,6 +552,8 @@ async fn case_response(
         actions,
         catalogue,
         condition_rows: (0..max_conditions).collect(),
+        navigators,
+        timeline_filter,
         form,
         reload_href: format!("/cases/{case_id}"),
     };
@@ -414,23 +565,53 @@ pub async fn case_page(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(case_id): Path<Uuid>,
+    Query(query): Query<TimelineQuery>,
 ) -> Result<Response, ViewError> {
-    case_response(&state, &viewer, case_id, StatusCode::OK, Form::blank()).await
+    case_response_with(
+        &state,
+        &viewer,
+        case_id,
+        StatusCode::OK,
+        Form::blank(),
+        &query,
+    )
+    .await
 }
 
-/// The form's name for a field a navigator's use case names: `conditions[2].hours` →
-/// `condition.2.hours`; other names get the action's prefix.
+/// The form's name for a field a navigator's use case names: the action's prefix added, and a
+/// signature's `participant_signature.typed_name` shortened to the form's `typed_name`.
 fn rename_field(prefix: &str, field: &str) -> String {
-    if let Some(rest) = field.strip_prefix("conditions[")
-        && let Some((index, tail)) = rest.split_once(']')
-    {
-        return format!("condition.{index}{tail}");
-    }
+    let field = field.replace("participant_signature.", "");
     if field.starts_with(prefix) {
-        field.to_owned()
+        field
     } else {
         format!("{prefix}.{field}")
     }
+}
+
+/// The form's name for a contract problem: `conditions[k].hours` → `{rows}.{row}.hours`, where
+/// `row` is the form row the k-th condition came from (empty rows are skipped); a problem with
+/// the conditions as a whole goes to the first row's choice; anything else to `other(field)`.
+fn contract_field(
+    field: &str,
+    rows_prefix: &str,
+    rows: &[usize],
+    other: impl Fn(&str) -> String,
+) -> String {
+    if let Some(rest) = field.strip_prefix("conditions[")
+        && let Some((index, tail)) = rest.split_once(']')
+    {
+        let row = index
+            .parse::<usize>()
+            .ok()
+            .and_then(|k| rows.get(k).copied())
+            .unwrap_or(0);
+        return format!("{rows_prefix}.{row}{tail}");
+    }
+    if field == "conditions" {
+        return format!("{rows_prefix}.0.condition");
+    }
+    other(field)
 }
 
 /// Success → back to the case page (303); a problem → the page again with the entries kept.
@@ -439,7 +620,7 @@ async fn finish<T>(
     viewer: &Viewer,
     case_id: Uuid,
     values: Posted,
-    prefix: &str,
+    rename: &(dyn Fn(&str) -> String + Sync),
     result: Result<T, AppError>,
 ) -> Result<Response, ViewError> {
     let error = match result {
@@ -447,8 +628,7 @@ async fn finish<T>(
         Err(e) => e,
     };
     let mut form = Form::with_values(values);
-    form.absorb(error, |f| rename_field(prefix, f))
-        .or_page(viewer)?;
+    form.absorb(error, rename).or_page(viewer)?;
     let status = if form.conflict {
         StatusCode::CONFLICT
     } else {
@@ -481,84 +661,213 @@ pub fn london_instant(date: &str, time: &str) -> Option<jiff::Timestamp> {
         .map(|z| z.timestamp())
 }
 
-fn contract_draft(values: &Posted) -> Result<ContractDraft, AppError> {
-    let mut problems = Vec::new();
-    let start = parse_date(values.get("contract.start"));
-    if start.is_none() {
-        problems.push(FieldError::new("contract.start", "enter the start date"));
-    }
+/// Most condition rows a contract form reads (more than any policy allows, so the use case
+/// names the problem).
+const MAX_CONDITION_ROWS: usize = 10;
+
+/// The form rows (`{prefix}.{i}.condition`) that hold a condition, in order.
+fn filled_rows(values: &Posted, prefix: &str) -> Vec<usize> {
+    (0..MAX_CONDITION_ROWS)
+        .filter(|i| !values.get(&format!("{prefix}.{i}.condition")).is_empty())
+        .collect()
+}
+
+/// The conditions typed into rows `{prefix}.{i}.condition|hours|due|provider|details`,
+/// skipping empty rows; a malformed number or date is a problem named by its row.
+fn conditions_from(
+    values: &Posted,
+    prefix: &str,
+    problems: &mut Vec<FieldError>,
+) -> Vec<ProposedCondition> {
     let mut conditions = Vec::new();
-    for i in 0..10 {
-        let id = values.get(&format!("condition.{i}.condition"));
-        if id.is_empty() {
-            continue;
-        }
-        let hours_text = values.get(&format!("condition.{i}.hours"));
+    for i in filled_rows(values, prefix) {
+        let name = |field: &str| format!("{prefix}.{i}.{field}");
+        let hours_text = values.get(&name("hours"));
         let hours = if hours_text.is_empty() {
             None
         } else if let Ok(h) = hours_text.parse::<u16>() {
             Some(h)
         } else {
             problems.push(FieldError::new(
-                format!("condition.{i}.hours"),
+                name("hours"),
                 "enter the hours as a whole number",
             ));
             None
         };
-        let due_text = values.get(&format!("condition.{i}.due"));
+        let due_text = values.get(&name("due"));
         let due = if due_text.is_empty() {
             None
         } else {
             let due = parse_date(due_text);
             if due.is_none() {
                 problems.push(FieldError::new(
-                    format!("condition.{i}.due"),
+                    name("due"),
                     "enter the due date like 2026-04-30",
                 ));
             }
             due
         };
-        let provider = Some(values.get(&format!("condition.{i}.provider")))
+        let provider = Some(values.get(&name("provider")))
             .filter(|p| !p.is_empty())
             .map(str::to_owned);
         conditions.push(ProposedCondition {
-            condition: id.to_owned(),
+            condition: values.get(&name("condition")).to_owned(),
             hours,
             due,
             provider,
-            details: values.get(&format!("condition.{i}.details")).to_owned(),
+            details: values.get(&name("details")).to_owned(),
         });
     }
+    conditions
+}
+
+fn contract_draft(values: &Posted) -> Result<ContractDraft, AppError> {
+    let mut problems = Vec::new();
+    let start = parse_date(values.get("contract.start"));
+    if start.is_none() {
+        problems.push(FieldError::new("contract.start", "enter the start date"));
+    }
+    let conditions = conditions_from(values, "condition", &mut problems);
     match start {
         Some(start) if problems.is_empty() => Ok(ContractDraft { start, conditions }),
         _ => Err(AppError::Invalid(problems)),
     }
 }
 
-fn signature(values: &Posted) -> Result<Signature, AppError> {
-    let signed_on = need(
-        parse_date(values.get("signature.signed_on")),
-        "signature.signed_on",
-        "enter the date the participant signed",
-    )?;
-    let participant_signature = match values.get("signature.method") {
-        "paper" => ParticipantSignature::Paper {
-            document_ref: values.get("signature.document_ref").to_owned(),
-        },
-        "on_screen" => ParticipantSignature::OnScreen {
-            typed_name: values.get("signature.typed_name").to_owned(),
-        },
+/// A participant's signature from fields `{prefix}.signed_on`, `.method`, `.typed_name`,
+/// `.document_ref`.
+fn signature_at(values: &Posted, prefix: &str) -> Result<Signature, AppError> {
+    let name = |field: &str| format!("{prefix}.{field}");
+    let mut problems = Vec::new();
+    let signed_on = parse_date(values.get(&name("signed_on")));
+    if signed_on.is_none() {
+        problems.push(FieldError::new(
+            name("signed_on"),
+            "enter the date the participant signed",
+        ));
+    }
+    let participant_signature = match values.get(&name("method")) {
+        "paper" => Some(ParticipantSignature::Paper {
+            document_ref: values.get(&name("document_ref")).to_owned(),
+        }),
+        "on_screen" => Some(ParticipantSignature::OnScreen {
+            typed_name: values.get(&name("typed_name")).to_owned(),
+        }),
         _ => {
-            return Err(AppError::invalid(
-                "signature.method",
+            problems.push(FieldError::new(
+                name("method"),
                 "choose how the participant signed",
             ));
+            None
         }
     };
-    Ok(Signature {
-        signed_on,
-        participant_signature,
+    match (signed_on, participant_signature) {
+        (Some(signed_on), Some(participant_signature)) if problems.is_empty() => Ok(Signature {
+            signed_on,
+            participant_signature,
+        }),
+        _ => Err(AppError::Invalid(problems)),
+    }
+}
+
+fn signature(values: &Posted) -> Result<Signature, AppError> {
+    signature_at(values, "signature")
+}
+
+/// The variation form: the reason, the conditions as they will be, and the participant's
+/// signature of the new version.
+fn variation_of(values: &Posted) -> Result<ContractVariation, AppError> {
+    let mut problems = Vec::new();
+    let reason = values.get("variation.reason").to_owned();
+    if reason.is_empty() {
+        problems.push(FieldError::new(
+            "variation.reason",
+            "say why the contract is varied",
+        ));
+    }
+    let conditions = conditions_from(values, "variation.condition", &mut problems);
+    let signature = match signature_at(values, "variation") {
+        Ok(signature) => Some(signature),
+        Err(AppError::Invalid(more)) => {
+            problems.extend(more);
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    match signature {
+        Some(signature) if problems.is_empty() => Ok(ContractVariation {
+            reason,
+            conditions,
+            signature,
+        }),
+        _ => Err(AppError::Invalid(problems)),
+    }
+}
+
+/// The form's name for a variation problem the use case names.
+fn variation_field(field: &str, rows: &[usize]) -> String {
+    contract_field(field, "variation.condition", rows, |f| {
+        match f.replace("participant_signature.", "").as_str() {
+            "reason" => "variation.reason".to_owned(),
+            "signature.signed_on" => "variation.signed_on".to_owned(),
+            "signature.typed_name" => "variation.typed_name".to_owned(),
+            "signature.document_ref" => "variation.document_ref".to_owned(),
+            other if other.starts_with("variation.") => other.to_owned(),
+            // Dates that no longer fit the deadline, a state that changed: about the whole form.
+            _ => String::new(),
+        }
     })
+}
+
+/// The contact form: when, how, and what passed.
+fn contact_of(values: &Posted) -> Result<Contact, AppError> {
+    let mut problems = Vec::new();
+    let on = parse_date(values.get("contact.on"));
+    if on.is_none() {
+        problems.push(FieldError::new(
+            "contact.on",
+            "enter the date of the contact, like 2026-03-04",
+        ));
+    }
+    let method = parse_enum(values.get("contact.method"));
+    if method.is_none() {
+        problems.push(FieldError::new(
+            "contact.method",
+            "choose how the contact was made",
+        ));
+    }
+    match (on, method) {
+        (Some(on), Some(method)) if problems.is_empty() => Ok(Contact {
+            on,
+            method,
+            note: values.get("contact.note").to_owned(),
+        }),
+        _ => Err(AppError::Invalid(problems)),
+    }
+}
+
+/// The assignment form: the least-loaded navigator of a team, or a named one.
+fn assignment_of(values: &Posted) -> Result<Assignment, AppError> {
+    match values.get("assign.navigator") {
+        "" | "auto" => Ok(Assignment::Auto {
+            team: text_required(values, "assign.team", "name the team")?,
+        }),
+        id => id
+            .parse()
+            .map(Assignment::To)
+            .map_err(|_| AppError::invalid("assign.navigator", "choose a navigator from the list")),
+    }
+}
+
+fn assignment_field(field: &str) -> String {
+    match field {
+        "navigator_id" => "assign.navigator".to_owned(),
+        "team" => "assign.team".to_owned(),
+        "over_limit.reason" => "assign.over_limit_reason".to_owned(),
+        "case" => String::new(),
+        other if other.starts_with("assign.") => other.to_owned(),
+        other => format!("assign.{other}"),
+    }
 }
 
 /// `POST /cases/{id}/{action}`: the case-level actions.
@@ -575,13 +884,14 @@ pub async fn case_action(
     let version = || version_of(&v);
     // Each arm runs one use case; `finish` turns its result into the next page.
     macro_rules! run {
-        ($prefix:expr, $body:expr) => {{
+        ($rename:expr, $body:expr) => {{
             let result: Result<(), AppError> = $body.await;
-            finish(&state, &viewer, case_id, v.clone(), $prefix, result).await
+            finish(&state, &viewer, case_id, v.clone(), &$rename, result).await
         }};
     }
+    let prefixed = |prefix: &'static str| move |f: &str| rename_field(prefix, f);
     match action.as_str() {
-        "needs" => run!("needs", async {
+        "needs" => run!(prefixed("needs"), async {
             let items = Pathway::ALL
                 .into_iter()
                 .map(|pathway| {
@@ -605,24 +915,45 @@ pub async fn case_action(
                 .await
                 .map(|_| ())
         }),
-        "contract" => run!("contract", async {
-            let draft = contract_draft(&v)?;
-            app.write_contract(actor, case_id, version()?, draft)
-                .await
-                .map(|_| ())
-        }),
-        "signature" => run!("signature", async {
+        "contract" => {
+            let rows = filled_rows(&v, "condition");
+            let rename =
+                |f: &str| contract_field(f, "condition", &rows, |f| rename_field("contract", f));
+            run!(rename, async {
+                let draft = contract_draft(&v)?;
+                app.write_contract(actor, case_id, version()?, draft)
+                    .await
+                    .map(|_| ())
+            })
+        }
+        "variation" => {
+            let rows = filled_rows(&v, "variation.condition");
+            let rename = |f: &str| variation_field(f, &rows);
+            run!(rename, async {
+                let variation = variation_of(&v)?;
+                app.vary_contract(actor, case_id, version()?, variation)
+                    .await
+                    .map(|_| ())
+            })
+        }
+        "signature" => run!(prefixed("signature"), async {
             let signature = signature(&v)?;
             app.sign_contract(actor, case_id, version()?, signature)
                 .await
                 .map(|_| ())
         }),
-        "start" => run!("start", async {
+        "start" => run!(prefixed("start"), async {
             app.start_contract(actor, case_id, version()?)
                 .await
                 .map(|_| ())
         }),
-        "appointments" => run!("appointment", async {
+        "contact" => run!(prefixed("contact"), async {
+            let contact = contact_of(&v)?;
+            app.record_contact(actor, case_id, version()?, contact)
+                .await
+                .map(|_| ())
+        }),
+        "appointments" => run!(prefixed("appointment"), async {
             let at = need(
                 london_instant(v.get("appointment.date"), v.get("appointment.time")),
                 "appointment.date",
@@ -641,7 +972,7 @@ pub async fn case_action(
                 .await
                 .map(|_| ())
         }),
-        "provider-referrals" => run!("provider", async {
+        "provider-referrals" => run!(prefixed("provider"), async {
             let provider = text_required(&v, "provider.provider", "name the provider")?;
             let pathway: Pathway = need(
                 parse_enum(v.get("provider.pathway")),
@@ -652,13 +983,13 @@ pub async fn case_action(
                 .await
                 .map(|_| ())
         }),
-        "review" => run!("review", async {
+        "review" => run!(prefixed("review"), async {
             let reason = text_required(&v, "review.reason", "say why the review is opened")?;
             app.open_review(actor, case_id, version()?, ReviewTrigger::Other(reason))
                 .await
                 .map(|_| ())
         }),
-        "review-decision" => run!("decide", async {
+        "review-decision" => run!(prefixed("decide"), async {
             let reason = text_required(&v, "decide.reason", "give the reason for the decision")?;
             let decision = match v.get("decide.decision") {
                 "resume" => ReviewDecision::Resume {
@@ -677,34 +1008,29 @@ pub async fn case_action(
                 .await
                 .map(|_| ())
         }),
-        "withdrawal" => run!("withdraw", async {
+        "withdrawal" => run!(prefixed("withdraw"), async {
             let reason = text_required(&v, "withdraw.reason", "say why the case is withdrawn")?;
             app.withdraw(actor, case_id, version()?, &reason)
                 .await
                 .map(|_| ())
         }),
-        "completion" => run!("complete", async {
+        "completion" => run!(prefixed("complete"), async {
             app.complete_case(actor, case_id, version()?)
                 .await
                 .map(|_| ())
         }),
-        "assignment" => run!("assign", async {
-            let team = text_required(&v, "assign.team", "name the team")?;
+        "assignment" => run!(assignment_field, async {
+            let assignment = assignment_of(&v)?;
             let over_limit = Some(v.get("assign.over_limit_reason"))
                 .filter(|r| !r.is_empty())
                 .map(|reason| LimitOverride {
                     reason: reason.to_owned(),
                 });
-            app.assign_navigator(
-                actor,
-                case_id,
-                version()?,
-                Assignment::Auto { team },
-                over_limit,
-            )
-            .await
-            .map(|_| ())
+            app.assign_navigator(actor, case_id, version()?, assignment, over_limit)
+                .await
+                .map(|_| ())
         }),
+        "rescreen" => super::custody::rescreen(&state, &viewer, case_id, v).await,
         _ => Err(AppError::NotFound { what: "page" }).or_page(&viewer),
     }
 }
@@ -764,7 +1090,8 @@ pub async fn item_action(
         _ => return Err(AppError::NotFound { what: "page" }).or_page(&viewer),
     };
     let prefix = format!("{item}.{item_id}");
-    finish(&state, &viewer, case_id, v, &prefix, result).await
+    let rename = |f: &str| rename_field(&prefix, f);
+    finish(&state, &viewer, case_id, v, &rename, result).await
 }
 
 /// Reads an attendance answer: `yes`, `late`, or `no` with a reason and a note.

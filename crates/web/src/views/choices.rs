@@ -108,6 +108,39 @@ pub const GRAVITY: Options = &[
 
 pub const DRUG_CLASS: Options = &[("A", "Class A"), ("B", "Class B"), ("C", "Class C")];
 
+pub const CULTIVATION_SCALE: Options = &[
+    ("small", "Small: a few plants for own use"),
+    ("commercial", "Commercial grow"),
+];
+
+pub const SUPPLY_CONTEXT: Options = &[
+    ("vulnerable", "Vulnerable"),
+    ("coerced", "Coerced or exploited"),
+    ("funding_own_use", "Funding their own use"),
+    ("social_supply", "Social supply (sharing among friends)"),
+    ("commercial", "Commercial"),
+    ("organised", "Organised crime"),
+];
+
+pub const CONTACT_METHOD: Options = &[
+    ("in_person", "In person"),
+    ("phone", "Phone"),
+    ("video", "Video call"),
+    ("message", "Message (text, email, letter)"),
+];
+
+/// Why someone opens a person's record (the audit log's justification, DPA 2018 s.62).
+pub const VIEW_REASON: Options = &[
+    (
+        "referral_check",
+        "Checking identity or duplicates for a referral",
+    ),
+    ("case_work", "Working on this person's case"),
+    ("supervision", "Supervision or quality check"),
+    ("request", "Answering a request about this person"),
+    ("other", "Another reason (say what)"),
+];
+
 pub const VICTIM_VIEWS: Options = &[
     ("no_identifiable_victim", "No identifiable victim"),
     ("supports", "Supports diversion"),
@@ -213,6 +246,44 @@ pub const CONDITION_STATUS: Options = &[
     ("waived", "Waived"),
 ];
 
+/// The screening override codes (the same words as `OverrideCode::label`).
+pub const OVERRIDE_CODE: Options = &[
+    (
+        "officer_discretion_public_interest",
+        "Officer discretion on the public interest",
+    ),
+    (
+        "information_policy_could_not_see",
+        "Information the policy could not see",
+    ),
+    ("victim_views", "The victim's views"),
+    ("risk_judgement", "Risk judgement"),
+    ("vulnerability", "Vulnerability"),
+    ("other", "Other"),
+];
+
+pub const CONSENT_ANSWER: Options = &[("accepted", "Accepted"), ("declined", "Declined")];
+
+pub const AGREE: Options = &[("yes", "Agree"), ("no", "Disagree")];
+
+pub const SIGNATURE_METHOD: Options = &[
+    ("on_screen", "Typed their name on screen"),
+    ("paper", "On paper"),
+];
+
+pub const REVIEW_DECISION: Options = &[
+    ("resume", "Resume the contract"),
+    ("fail", "Fail: refer for prosecution"),
+];
+
+pub const ATTENDANCE: Options = &[
+    ("yes", "Attended"),
+    ("late", "Late"),
+    ("no", "Did not attend"),
+];
+
+pub const PROVIDER_RESPONSE: Options = &[("accepted", "Accepted"), ("rejected", "Rejected")];
+
 pub const ROLES: Options = &[
     ("custody_officer", "Custody officer"),
     ("navigator", "Navigator"),
@@ -238,7 +309,9 @@ mod tests {
     use checkpoint_app::offers::Admission;
     use checkpoint_domain::contract::{ConditionStatus, Pathway};
     use checkpoint_domain::lifecycle::ScreeningOutcome;
-    use checkpoint_domain::offence::{DrugClass, ModeOfTrial, OffenceCategory, VictimViews};
+    use checkpoint_domain::offence::{
+        CultivationScale, DrugClass, ModeOfTrial, OffenceCategory, SupplyContext, VictimViews,
+    };
     use checkpoint_domain::person::{EthnicGroup, Ethnicity, Sex};
     use checkpoint_domain::referral::{
         InterviewOutcome, ParticipationResult, RiskBand, Vulnerability,
@@ -262,6 +335,9 @@ mod tests {
         all_parse::<OffenceCategory>(OFFENCE_CATEGORY);
         all_parse::<ModeOfTrial>(MODE_OF_TRIAL);
         all_parse::<DrugClass>(DRUG_CLASS);
+        all_parse::<CultivationScale>(CULTIVATION_SCALE);
+        all_parse::<SupplyContext>(SUPPLY_CONTEXT);
+        all_parse::<checkpoint_app::appointments::ContactMethod>(CONTACT_METHOD);
         all_parse::<VictimViews>(VICTIM_VIEWS);
         all_parse::<InterviewOutcome>(INTERVIEW);
         all_parse::<RiskBand>(RISK_BAND);
@@ -274,6 +350,17 @@ mod tests {
         all_parse::<ConditionStatus>(CONDITION_STATUS);
         all_parse::<checkpoint_app::needs::Severity>(SEVERITY);
         all_parse::<Role>(ROLES);
+        all_parse::<checkpoint_app::screening::OverrideCode>(OVERRIDE_CODE);
+        for code in checkpoint_app::screening::OverrideCode::ALL {
+            assert!(
+                OVERRIDE_CODE.contains(&(code.as_str(), code.label())),
+                "{code:?}"
+            );
+        }
+        assert_eq!(
+            OVERRIDE_CODE.len(),
+            checkpoint_app::screening::OverrideCode::ALL.len()
+        );
         assert_eq!(OFFENCE_CATEGORY.len(), OffenceCategory::ALL.len());
         assert_eq!(PATHWAY.len(), Pathway::ALL.len());
     }

@@ -58,6 +58,7 @@ struct ReferralPage {
     form: Form,
     schemes: Vec<(String, String)>,
     matches: Vec<MatchRow>,
+    earlier_rows: Vec<usize>,
     reload_href: &'static str,
 }
 
@@ -81,6 +82,7 @@ fn referral_page(
     schemes.sort();
     let page = ReferralPage {
         chrome: Chrome::for_viewer(viewer, "/referrals/new"),
+        earlier_rows: earlier_rows(&form.values),
         form,
         schemes,
         matches,
@@ -181,6 +183,20 @@ fn parse_referral(values: &Posted, form: &mut Form) -> Option<Referral> {
         "the drug class",
         parse_enum,
     );
+    let cultivation_scale = optional(
+        form,
+        values,
+        "offence.cultivation_scale",
+        "the scale of cultivation",
+        parse_enum,
+    );
+    let supply_context = optional(
+        form,
+        values,
+        "offence.supply_context",
+        "why the person supplied",
+        parse_enum,
+    );
     let victim_views = optional(
         form,
         values,
@@ -228,31 +244,50 @@ fn parse_referral(values: &Posted, form: &mut Form) -> Option<Referral> {
         );
     }
 
-    let earlier_scheme = values.get("earlier.scheme");
-    let earlier = if earlier_scheme.is_empty() {
-        None
-    } else {
+    let mut earlier = Vec::new();
+    for i in 0..earlier_row_count(values) {
+        let names = earlier_names(i);
+        let [scheme_name, date_name, result_name] = &names;
+        let scheme = values.get(scheme_name);
+        if names.iter().all(|name| values.get(name).is_empty()) {
+            continue;
+        }
+        let row = i + 1;
+        if scheme.is_empty() {
+            form.problem(
+                scheme_name,
+                format!("Enter the scheme of earlier participation {row}"),
+            );
+        }
         let date = required(
             form,
             values,
-            "earlier.date",
-            "the date of the earlier participation",
+            date_name,
+            &format!("the date of earlier participation {row}"),
             parse_date,
         );
         let result = required(
             form,
             values,
-            "earlier.result",
-            "how the earlier participation ended",
+            result_name,
+            &format!("how earlier participation {row} ended"),
             parse_enum,
         );
-        date.zip(result).map(|(date, result)| EarlierParticipation {
-            scheme: earlier_scheme.to_owned(),
-            date,
-            result,
-        })
-    };
+        if let (false, Some(date), Some(result)) = (scheme.is_empty(), date, result) {
+            earlier.push(EarlierParticipation {
+                scheme: scheme.to_owned(),
+                date,
+                result,
+            });
+        }
+    }
     let no_earlier = values.has("earlier_none", "yes");
+    if no_earlier && !earlier.is_empty() {
+        form.problem(
+            "earlier_none",
+            "Either give the earlier participations or tick 'None', not both",
+        );
+    }
 
     let circumstances = Circumstances {
         detained_for_court: tri_state(values, "circumstances.detained_for_court"),
@@ -293,8 +328,8 @@ fn parse_referral(values: &Posted, form: &mut Form) -> Option<Referral> {
                 mitigating: values.has("offence.gravity.mitigating", "yes"),
             }),
             drug_class,
-            cultivation_scale: None,
-            supply_context: None,
+            cultivation_scale,
+            supply_context,
             hate_crime: tri_state(values, "offence.hate_crime"),
             domestic_related: tri_state(values, "offence.domestic_related"),
             victim: victim_views.map(|views| Victim {
@@ -319,10 +354,10 @@ fn parse_referral(values: &Posted, form: &mut Form) -> Option<Referral> {
         } else {
             None
         },
-        earlier_participation: match (earlier, no_earlier) {
-            (Some(row), _) => Some(vec![row]),
-            (None, true) => Some(Vec::new()),
-            (None, false) => None,
+        earlier_participation: if !earlier.is_empty() || no_earlier {
+            Some(earlier)
+        } else {
+            None
         },
     })
     .filter(|_| !form.has_problems())
@@ -332,12 +367,186 @@ fn gravity(g: u8) -> Option<checkpoint_domain::offence::Gravity> {
     checkpoint_domain::offence::Gravity::new(g).ok()
 }
 
+/// Most earlier-participation rows a form shows (bad input cannot ask for more).
+pub const MAX_EARLIER_ROWS: usize = 12;
+
+/// The names of earlier-participation row `i`: scheme, date, result.
+fn earlier_names(i: usize) -> [String; 3] {
+    [
+        format!("earlier.{i}.scheme"),
+        format!("earlier.{i}.date"),
+        format!("earlier.{i}.result"),
+    ]
+}
+
+/// How many earlier-participation rows the posted form had: the hidden `earlier_rows`, or
+/// more if a later row was filled; at least one, at most [`MAX_EARLIER_ROWS`].
+fn earlier_row_count(values: &Posted) -> usize {
+    let said = values.get("earlier_rows").parse::<usize>().unwrap_or(1);
+    let used = (0..MAX_EARLIER_ROWS)
+        .rev()
+        .find(|&i| earlier_names(i).iter().any(|n| !values.get(n).is_empty()))
+        .map_or(0, |i| i + 1);
+    said.max(used).clamp(1, MAX_EARLIER_ROWS)
+}
+
+/// The earlier-participation rows to show: those posted, one more when the user pressed
+/// "Add another" (a plain submit button, so it works without JavaScript).
+pub fn earlier_rows(values: &Posted) -> Vec<usize> {
+    let mut rows = earlier_row_count(values);
+    if values.has("add_earlier", "yes") {
+        rows = (rows + 1).min(MAX_EARLIER_ROWS);
+    }
+    (0..rows).collect()
+}
+
+/// A referral as the form's fields, to correct it before re-screening (the inverse of
+/// [`parse_referral`]).
+pub fn referral_values(referral: &Referral) -> Posted {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut put = |name: &str, value: String| {
+        if !value.is_empty() {
+            fields.push((name.to_owned(), value));
+        }
+    };
+    let tri = |value: Option<bool>| match value {
+        Some(true) => "yes".to_owned(),
+        Some(false) => "no".to_owned(),
+        None => String::new(),
+    };
+    let opt = |value: Option<String>| value.unwrap_or_default();
+    put("referral_date", referral.referral_date.to_string());
+    put("custody_reference", opt(referral.custody_reference.clone()));
+    let p = &referral.person;
+    put("person.given_name", p.given_name.clone());
+    put("person.family_name", p.family_name.clone());
+    put("person.date_of_birth", p.date_of_birth.to_string());
+    put("person.sex", wire(&p.sex));
+    put(
+        "person.ethnicity_self_defined",
+        opt(p.ethnicity_self_defined.map(|e| wire(&e))),
+    );
+    put(
+        "person.ethnicity_officer_observed",
+        opt(p.ethnicity_officer_observed.map(|e| wire(&e))),
+    );
+    put("person.postcode", opt(p.postcode.clone()));
+    put("person.pnc_id", opt(p.pnc_id.clone()));
+    put("person.resides_in_force_area", tri(p.resides_in_force_area));
+    let o = &referral.offence;
+    put("offence.category", wire(&o.category));
+    put("offence.home_office_code", opt(o.home_office_code.clone()));
+    put("offence.description", o.description.clone());
+    put("offence.offence_date", o.offence_date.to_string());
+    put(
+        "offence.committed_in_force_area",
+        tri(o.committed_in_force_area),
+    );
+    put("offence.mode_of_trial", wire(&o.mode_of_trial));
+    if let Some(g) = &o.gravity {
+        put("offence.gravity.base", g.base.get().to_string());
+        if g.aggravating {
+            put("offence.gravity.aggravating", "yes".to_owned());
+        }
+        if g.mitigating {
+            put("offence.gravity.mitigating", "yes".to_owned());
+        }
+    }
+    put("offence.drug_class", opt(o.drug_class.map(|d| wire(&d))));
+    put(
+        "offence.cultivation_scale",
+        opt(o.cultivation_scale.map(|c| wire(&c))),
+    );
+    put(
+        "offence.supply_context",
+        opt(o.supply_context.map(|c| wire(&c))),
+    );
+    put("offence.hate_crime", tri(o.hate_crime));
+    put("offence.domestic_related", tri(o.domestic_related));
+    if let Some(v) = &o.victim {
+        put("offence.victim.views", wire(&v.views));
+        put(
+            "offence.victim.wants_restorative_justice",
+            tri(v.wants_restorative_justice),
+        );
+    }
+    put("interview", opt(referral.interview.map(|i| wire(&i))));
+    put(
+        "evidence_sufficient_to_charge",
+        tri(referral.evidence_sufficient_to_charge),
+    );
+    put(
+        "previous_convictions",
+        opt(referral.previous_convictions.map(|n| n.to_string())),
+    );
+    let c = &referral.circumstances;
+    for (name, value) in [
+        ("detained_for_court", c.detained_for_court),
+        (
+            "detained_under_mental_health_act",
+            c.detained_under_mental_health_act,
+        ),
+        ("subject_to_court_order", c.subject_to_court_order),
+        ("on_bail_for_other_matters", c.on_bail_for_other_matters),
+        ("under_statutory_supervision", c.under_statutory_supervision),
+        ("co_accused", c.co_accused),
+    ] {
+        put(&format!("circumstances.{name}"), tri(value));
+    }
+    if let Some(r) = &referral.risk {
+        put("risk.tool", r.tool.clone());
+        put("risk.band", wire(&r.band));
+        put("risk.officer_band", opt(r.officer_band.map(|b| wire(&b))));
+    }
+    match &referral.vulnerabilities {
+        Some(list) if list.is_empty() => put("vulnerabilities_none", "yes".to_owned()),
+        Some(list) => {
+            for v in list {
+                put("vulnerabilities", wire(v));
+            }
+        }
+        None => {}
+    }
+    match &referral.earlier_participation {
+        Some(list) if list.is_empty() => put("earlier_none", "yes".to_owned()),
+        Some(list) => {
+            for (i, e) in list.iter().take(MAX_EARLIER_ROWS).enumerate() {
+                let [scheme, date, result] = earlier_names(i);
+                put(&scheme, e.scheme.clone());
+                put(&date, e.date.to_string());
+                put(&result, wire(&e.result));
+            }
+        }
+        None => {}
+    }
+    let rows = referral
+        .earlier_participation
+        .as_ref()
+        .map_or(1, |list| list.len().clamp(1, MAX_EARLIER_ROWS));
+    put("earlier_rows", rows.to_string());
+    Posted::new(fields)
+}
+
+/// The serde name of a unit enum value (`not_known`).
+fn wire<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// The form's name for a field the referral use case names.
 fn referral_field(field: &str) -> String {
-    match field {
-        "person" => "person_choice".to_owned(),
-        other => other.trim_start_matches("referral.").to_owned(),
+    let field = field.trim_start_matches("referral.");
+    if field == "person" {
+        return "person_choice".to_owned();
     }
+    if let Some(rest) = field.strip_prefix("earlier_participation[")
+        && let Some((index, tail)) = rest.split_once(']')
+    {
+        return format!("earlier.{index}{tail}");
+    }
+    field.to_owned()
 }
 
 /// `POST /referrals`: check the form, look for people already known, then refer.
@@ -351,6 +560,16 @@ pub async fn submit_referral(
         ..
     } = post;
     let mut form = Form::with_values(values.clone());
+    if values.has("add_earlier", "yes") {
+        // "Add another earlier participation": the same form again with one more row.
+        return Ok(referral_page(
+            &state,
+            &viewer,
+            StatusCode::OK,
+            form,
+            Vec::new(),
+        ));
+    }
     let scheme_id = values.get("scheme_id").to_owned();
     if scheme_id.is_empty() {
         form.problem("scheme_id", "Choose the scheme");
@@ -578,6 +797,8 @@ pub struct CustodyActions {
     pub offer: bool,
     pub consent: bool,
     pub countersign: bool,
+    /// Supply missing facts and evaluate the referral again (referred or needs information).
+    pub rescreen: bool,
 }
 
 impl CustodyActions {
@@ -590,11 +811,17 @@ impl CustodyActions {
             offer: has("make_offer"),
             consent: has("accept_offer") || has("decline_offer"),
             countersign: has("countersign_override"),
+            rescreen: has("rescreen"),
         }
     }
 
     pub fn any(&self) -> bool {
-        self.screen || self.allocate || self.offer || self.consent || self.countersign
+        self.screen
+            || self.allocate
+            || self.offer
+            || self.consent
+            || self.countersign
+            || self.rescreen
     }
 }
 
@@ -607,6 +834,11 @@ struct DecisionPage {
     actions: CustodyActions,
     allocation: Option<String>,
     override_codes: Vec<(&'static str, &'static str)>,
+    /// The criteria the policy could not decide for want of information.
+    missing: Vec<String>,
+    /// The re-screening form starts open (needs information, or it was just posted).
+    rescreen_open: bool,
+    earlier_rows: Vec<usize>,
     form: Form,
     reload_href: String,
 }
@@ -625,11 +857,39 @@ async fn decision_response(
         .or_page(viewer)?;
     form.values
         .default_value("consent.signed_on", state.app.clock().today().to_string());
+    let actions = CustodyActions::of(&view);
+    let posted_referral = !form.value("referral_date").is_empty();
+    if actions.rescreen && !posted_referral {
+        // The referral as the advice saw it, to correct and complete.
+        let referral = state
+            .app
+            .referral_to_rescreen(&viewer.actor, case_id)
+            .await
+            .or_page(viewer)?;
+        let mut fields = form.values.pairs().to_vec();
+        fields.extend(referral_values(&referral).pairs().iter().cloned());
+        form.values = Posted::new(fields);
+    }
+    let missing = view
+        .decision
+        .as_ref()
+        .map(|d| {
+            d.criteria
+                .iter()
+                .filter(|c| c.verdict == checkpoint_domain::policy::Verdict::Unknown)
+                .map(|c| format!("{}: {}", c.text, c.explanation))
+                .collect()
+        })
+        .unwrap_or_default();
     let page = DecisionPage {
+        rescreen_open: posted_referral
+            || view.header.state == checkpoint_domain::lifecycle::CaseState::NeedsInformation,
+        earlier_rows: earlier_rows(&form.values),
+        missing,
         chrome: Chrome::for_viewer(viewer, ""),
         header: HeaderView::of(&view),
         advice: advice_view(&view),
-        actions: CustodyActions::of(&view),
+        actions,
         allocation: view
             .trial_allocation
             .as_ref()
@@ -881,4 +1141,137 @@ pub async fn countersign(
         next,
     )
     .await
+}
+
+/// `POST /cases/{id}/rescreen` (through the case actions): the referral corrected with the
+/// missing facts, evaluated again; the decision page then shows the fresh advice to decide
+/// over. "Add another earlier participation" re-renders the form with one more row.
+pub async fn rescreen(
+    state: &AppState,
+    viewer: &Viewer,
+    case_id: Uuid,
+    values: Posted,
+) -> Result<Response, ViewError> {
+    let mut form = Form::with_values(values.clone());
+    if values.has("add_earlier", "yes") {
+        return decision_response(state, viewer, case_id, StatusCode::OK, form).await;
+    }
+    let version = version_of(&values);
+    let referral = parse_referral(&values, &mut form);
+    let result = match (version, referral) {
+        (Ok(version), Some(referral)) => {
+            state
+                .app
+                .rescreen(&viewer.actor, case_id, version, referral)
+                .await
+        }
+        (Err(e), _) => Err(e),
+        (Ok(_), None) => {
+            return decision_response(
+                state,
+                viewer,
+                case_id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+            )
+            .await;
+        }
+    };
+    match result {
+        Ok(_) => Ok(see_other(&format!("/cases/{case_id}/decision"))),
+        Err(error) => {
+            form.absorb(error, referral_field).or_page(viewer)?;
+            let status = if form.conflict {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            decision_response(state, viewer, case_id, status, form).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(name: &str) -> Referral {
+        let text = match name {
+            "shop-theft" => include_str!("../../../../schemas/examples/referral-shop-theft.json"),
+            "cannabis" => {
+                include_str!("../../../../schemas/examples/referral-cannabis-grower.json")
+            }
+            _ => include_str!("../../../../schemas/examples/referral-common-assault-unknowns.json"),
+        };
+        Referral::from_json(text).expect("example referral")
+    }
+
+    /// What the form would read back from a referral's fields.
+    fn round_trip(referral: &Referral) -> Referral {
+        let values = referral_values(referral);
+        let mut form = Form::with_values(values.clone());
+        let parsed = parse_referral(&values, &mut form);
+        assert!(!form.has_problems(), "{:?}", form.problems);
+        parsed.expect("parsed")
+    }
+
+    #[test]
+    fn a_referral_survives_the_form_both_ways() {
+        for name in ["shop-theft", "cannabis", "unknowns"] {
+            let referral = example(name);
+            assert_eq!(round_trip(&referral), referral, "{name}");
+        }
+        let mut several = example("cannabis");
+        several.offence.supply_context = Some(checkpoint_domain::offence::SupplyContext::Coerced);
+        several.earlier_participation = Some(vec![
+            EarlierParticipation {
+                scheme: "west-midlands-divert".into(),
+                date: jiff::civil::date(2019, 5, 1),
+                result: checkpoint_domain::referral::ParticipationResult::Completed,
+            },
+            EarlierParticipation {
+                scheme: "avon-somerset-dep".into(),
+                date: jiff::civil::date(2022, 11, 20),
+                result: checkpoint_domain::referral::ParticipationResult::NotEngaged,
+            },
+        ]);
+        assert_eq!(round_trip(&several), several);
+        assert_eq!(earlier_rows(&referral_values(&several)), [0, 1]);
+    }
+
+    #[test]
+    fn earlier_rows_grow_on_request_within_bounds() {
+        let posted = |pairs: &[(&str, &str)]| {
+            Posted::new(
+                pairs
+                    .iter()
+                    .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                    .collect(),
+            )
+        };
+        assert_eq!(earlier_rows(&Posted::default()), [0]);
+        assert_eq!(
+            earlier_rows(&posted(&[("earlier_rows", "2"), ("add_earlier", "yes")])),
+            [0, 1, 2]
+        );
+        // A filled row beyond the count still shows; a huge count is capped.
+        assert_eq!(earlier_rows(&posted(&[("earlier.3.scheme", "x")])).len(), 4);
+        assert_eq!(
+            earlier_rows(&posted(&[("earlier_rows", "999999999")])).len(),
+            MAX_EARLIER_ROWS
+        );
+    }
+
+    #[test]
+    fn use_case_field_names_become_form_names() {
+        assert_eq!(
+            referral_field("referral.earlier_participation[1].date"),
+            "earlier.1.date"
+        );
+        assert_eq!(
+            referral_field("referral.person.given_name"),
+            "person.given_name"
+        );
+        assert_eq!(referral_field("person"), "person_choice");
+    }
 }

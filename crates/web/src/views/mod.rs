@@ -21,6 +21,7 @@ pub mod form;
 pub mod layout;
 pub mod linkage;
 pub mod overview;
+pub mod pager;
 pub mod people;
 pub mod reports;
 pub mod session;

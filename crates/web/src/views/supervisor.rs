@@ -4,6 +4,7 @@
 
 use super::form::Form;
 use super::layout::Chrome;
+use super::pager::{self, Pager};
 use super::session::{FormPost, Viewer};
 use super::{OrPage, ViewError, london_time, long_date, render, see_other};
 use crate::AppState;
@@ -18,8 +19,8 @@ use checkpoint_app::worklists::CaseWatch;
 use serde::Deserialize;
 use uuid::Uuid;
 
-/// Rows per list before "show more" paging.
-const LIST_SIZE: usize = 15;
+/// Rows per page of each list.
+pub const LIST_SIZE: usize = 15;
 
 #[derive(Debug, Clone)]
 pub struct WatchRow {
@@ -70,19 +71,111 @@ struct SupervisorPage {
     navigators: Vec<(String, String)>,
     deadline_risks: Vec<WatchRow>,
     contact_gaps: Vec<WatchRow>,
-    more_risks: usize,
-    more_gaps: usize,
+    /// Each list's size before the search, for the cards at the top.
+    counts: [usize; 4],
+    query: String,
+    reviews_pager: Pager,
+    overrides_pager: Pager,
+    risks_pager: Pager,
+    gaps_pager: Pager,
     form: Form,
     reload_href: &'static str,
     handed_over: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `GET /supervisor?q=&reviews_page=&overrides_page=&risks_page=&gaps_page=`: one search
+/// (name or case reference) over every list, and each list's own page.
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct QueueQuery {
     #[serde(default)]
-    pub all: Option<String>,
+    pub q: Option<String>,
+    #[serde(default)]
+    pub reviews_page: Option<usize>,
+    #[serde(default)]
+    pub overrides_page: Option<usize>,
+    #[serde(default)]
+    pub risks_page: Option<usize>,
+    #[serde(default)]
+    pub gaps_page: Option<usize>,
     #[serde(default)]
     pub moved: Option<usize>,
+}
+
+/// The lists a supervisor's page holds, each paged on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum List {
+    Reviews,
+    Overrides,
+    Risks,
+    Gaps,
+}
+
+impl List {
+    const ALL: [List; 4] = [List::Reviews, List::Overrides, List::Risks, List::Gaps];
+
+    fn param(self) -> &'static str {
+        match self {
+            List::Reviews => "reviews_page",
+            List::Overrides => "overrides_page",
+            List::Risks => "risks_page",
+            List::Gaps => "gaps_page",
+        }
+    }
+
+    fn anchor(self) -> &'static str {
+        match self {
+            List::Reviews => "reviews",
+            List::Overrides => "overrides",
+            List::Risks => "risks",
+            List::Gaps => "gaps",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            List::Reviews => "reviews",
+            List::Overrides => "overrides",
+            List::Risks => "contracts at risk",
+            List::Gaps => "cases without recent contact",
+        }
+    }
+
+    fn requested(self, query: &QueueQuery) -> usize {
+        match self {
+            List::Reviews => query.reviews_page,
+            List::Overrides => query.overrides_page,
+            List::Risks => query.risks_page,
+            List::Gaps => query.gaps_page,
+        }
+        .unwrap_or(1)
+    }
+}
+
+/// A pager for one list whose links keep the search and the other lists' pages.
+fn list_pager(list: List, total: usize, query: &QueueQuery, typed: &str) -> Pager {
+    Pager::new(total, LIST_SIZE, list.requested(query), list.noun(), |n| {
+        let mut params = vec![("q", typed.to_owned())];
+        for other in List::ALL {
+            let page = if other == list {
+                n
+            } else {
+                other.requested(query)
+            };
+            params.push((
+                other.param(),
+                if page > 1 {
+                    page.to_string()
+                } else {
+                    String::new()
+                },
+            ));
+        }
+        pager::href("/supervisor", &params, list.anchor())
+    })
+}
+
+fn row_matches(needle: &str, row: &WatchRow) -> bool {
+    pager::matches(needle, &[&row.person_name, &row.reference])
 }
 
 fn trigger_words(trigger: Option<&ReviewTrigger>) -> String {
@@ -111,8 +204,7 @@ async fn queue_response(
         .supervisor_queue(&viewer.actor)
         .await
         .or_page(viewer)?;
-    let show_all = query.all.is_some();
-    let limit = if show_all { usize::MAX } else { LIST_SIZE };
+    let (typed, needle) = pager::needle(query.q.as_deref());
     let risks: Vec<WatchRow> = queue
         .deadline_risks
         .iter()
@@ -129,42 +221,59 @@ async fn queue_response(
             watch_row(w, detail)
         })
         .collect();
+    let reviews: Vec<WatchRow> = queue
+        .reviews_awaiting_decision
+        .iter()
+        .map(|r| {
+            let opened = r
+                .opened_on
+                .map(|d| format!(" (opened {})", long_date(&d)))
+                .unwrap_or_default();
+            watch_row(
+                &r.case,
+                format!("{}{opened}", trigger_words(r.trigger.as_ref())),
+            )
+        })
+        .collect();
+    let overrides: Vec<OverrideRow> = queue
+        .overrides_awaiting_countersignature
+        .iter()
+        .map(|o| OverrideRow {
+            case_id: o.case_id.to_string(),
+            reference: o.reference.clone(),
+            person_name: o.person_name.clone(),
+            change: format!(
+                "{} → {}",
+                super::words(&o.advised_outcome),
+                super::words(&o.outcome)
+            ),
+            reason: format!(
+                "{}: {}",
+                o.override_label.unwrap_or("Override"),
+                o.override_reason.as_deref().unwrap_or("")
+            ),
+            decided: format!("{}, {}", o.decided_by_name, london_time(&o.decided_at)),
+        })
+        .collect();
+    let counts = [reviews.len(), overrides.len(), risks.len(), gaps.len()];
+    let keep = |rows: Vec<WatchRow>| -> Vec<WatchRow> {
+        rows.into_iter()
+            .filter(|r| row_matches(&needle, r))
+            .collect()
+    };
+    let (reviews, risks, gaps) = (keep(reviews), keep(risks), keep(gaps));
+    let overrides: Vec<OverrideRow> = overrides
+        .into_iter()
+        .filter(|o| pager::matches(&needle, &[&o.person_name, &o.reference]))
+        .collect();
+    let reviews_pager = list_pager(List::Reviews, reviews.len(), query, &typed);
+    let overrides_pager = list_pager(List::Overrides, overrides.len(), query, &typed);
+    let risks_pager = list_pager(List::Risks, risks.len(), query, &typed);
+    let gaps_pager = list_pager(List::Gaps, gaps.len(), query, &typed);
     let page = SupervisorPage {
         chrome: Chrome::for_viewer(viewer, "/supervisor"),
-        reviews: queue
-            .reviews_awaiting_decision
-            .iter()
-            .map(|r| {
-                let opened = r
-                    .opened_on
-                    .map(|d| format!(" (opened {})", long_date(&d)))
-                    .unwrap_or_default();
-                watch_row(
-                    &r.case,
-                    format!("{}{opened}", trigger_words(r.trigger.as_ref())),
-                )
-            })
-            .collect(),
-        overrides: queue
-            .overrides_awaiting_countersignature
-            .iter()
-            .map(|o| OverrideRow {
-                case_id: o.case_id.to_string(),
-                reference: o.reference.clone(),
-                person_name: o.person_name.clone(),
-                change: format!(
-                    "{} → {}",
-                    super::words(&o.advised_outcome),
-                    super::words(&o.outcome)
-                ),
-                reason: format!(
-                    "{}: {}",
-                    o.override_label.unwrap_or("Override"),
-                    o.override_reason.as_deref().unwrap_or("")
-                ),
-                decided: format!("{}, {}", o.decided_by_name, london_time(&o.decided_at)),
-            })
-            .collect(),
+        reviews: reviews_pager.slice(&reviews).to_vec(),
+        overrides: overrides_pager.slice(&overrides).to_vec(),
         navigators: queue
             .caseload_balance
             .iter()
@@ -182,10 +291,14 @@ async fn queue_response(
                 over: l.open_cases > usize::from(l.limit),
             })
             .collect(),
-        more_risks: risks.len().saturating_sub(limit),
-        more_gaps: gaps.len().saturating_sub(limit),
-        deadline_risks: risks.into_iter().take(limit).collect(),
-        contact_gaps: gaps.into_iter().take(limit).collect(),
+        deadline_risks: risks_pager.slice(&risks).to_vec(),
+        contact_gaps: gaps_pager.slice(&gaps).to_vec(),
+        counts,
+        query: typed,
+        reviews_pager,
+        overrides_pager,
+        risks_pager,
+        gaps_pager,
         form,
         reload_href: "/supervisor",
         handed_over: query

@@ -180,3 +180,55 @@ async fn everyone_reads_policies_with_their_criteria() {
     .await;
     assert_eq!(problem["errors"][0]["location"], "path");
 }
+
+#[tokio::test]
+async fn an_admin_cannot_disable_their_own_account_and_the_page_says_why() {
+    use crate::browser::support::FormClient;
+    let server = spawn_sqlite().await;
+    let admin = FormClient::sign_in(&server.base, "admin").await;
+    let page = admin.get("/admin/users").await;
+    assert_eq!(page.status, StatusCode::OK);
+    // Their own row offers no "Disable" and says why; the others do.
+    assert!(
+        page.contains("admin <span class=\"tag\">You</span>"),
+        "{}",
+        page.html
+    );
+    assert!(page.contains("You cannot disable your own account; another administrator can."));
+    assert!(!page.contains("action=\"/admin/users/admin/disable\""));
+    assert!(page.contains("action=\"/admin/users/nav.south.1/disable\""));
+
+    // A post all the same (an old page, a crafted form) is refused by the use case, shown
+    // on the users page linked to the row.
+    let refused = admin.post("/admin/users/admin/disable", &page, &[]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.contains("data-testid=\"error-summary\""),
+        "{}",
+        refused.html
+    );
+    assert!(refused.contains("href=\"#disable-admin\""));
+    assert!(refused.contains("You cannot disable your own account"));
+    let still = admin.get("/admin/users?q=admin").await;
+    assert_eq!(still.status, StatusCode::OK, "the session still works");
+    let accounts = server.app.list_accounts(None).await.expect("accounts");
+    assert!(
+        accounts
+            .iter()
+            .any(|a| a.username == "admin" && !a.disabled),
+        "nothing changed"
+    );
+
+    // Disabling someone else works, and the search and pager still show them.
+    let done = admin
+        .post("/admin/users/nav.south.1/disable", &page, &[])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let found = admin.get("/admin/users?q=south").await;
+    assert!(
+        found.contains("Showing 1–1 of 1 accounts"),
+        "{}",
+        found.html
+    );
+    assert!(found.contains("action=\"/admin/users/nav.south.1/enable\""));
+}

@@ -279,6 +279,24 @@ async fn a_stale_edit_says_someone_else_changed_the_case_and_keeps_the_input() {
     );
     assert!(stale.contains("The victim called back to object"));
     assert!(stale.contains(&format!("href=\"/cases/{case_id}/decision\"")));
+    // What was typed is listed under the form's labels, choices in words, not field names.
+    let entries = &stale.html[stale
+        .html
+        .find("data-testid=\"your-entries\"")
+        .expect("entries")..];
+    let entries = &entries[..entries.find("</dl>").expect("end of the list")];
+    for shown in [
+        "<dt>Your decision</dt><dd>Ineligible</dd>",
+        "<dt>Reason code</dt><dd>The victim&#39;s views</dd>",
+        "<dt>Why you depart from the advice</dt><dd>The victim called back to object</dd>",
+    ] {
+        assert!(entries.contains(shown), "{shown} in {entries}");
+    }
+    assert!(!entries.contains("override.") && !entries.contains("<dt>version"));
+    assert!(
+        !entries.contains("Date signed"),
+        "defaults are not what was typed"
+    );
 }
 
 #[tokio::test]

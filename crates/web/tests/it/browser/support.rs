@@ -193,3 +193,93 @@ pub fn referral_fields<'a>(given: &'a str, family: &'a str) -> Vec<(&'a str, &'a
         ("earlier_none", "yes"),
     ]
 }
+
+/// How far [`case_through_api`] takes a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    /// Screened eligible, offered and accepted; no navigator yet.
+    Accepted,
+    /// Assigned to nav.north.1, needs assessed, contract (no reoffending; alcohol course due
+    /// 4 April 2026) signed and started.
+    Active,
+}
+
+/// A case for `given family` taken through the JSON API to `stage`; its id and version.
+pub async fn case_through_api(
+    server: &crate::helpers::TestServer,
+    given: &str,
+    family: &str,
+    stage: Stage,
+) -> (String, i64) {
+    use crate::helpers::expect_json;
+    use serde_json::json;
+    let created = server
+        .post(
+            "/api/v1/referrals",
+            "custody.sgt",
+            &crate::story::referral_request(given, family),
+        )
+        .await;
+    let created = expect_json(created, StatusCode::CREATED).await;
+    let case_id = created["case"]["case_id"]
+        .as_str()
+        .expect("case")
+        .to_owned();
+    let mut version = created["case"]["version"].as_i64().expect("version");
+    let mut steps = vec![
+        (
+            "custody.sgt",
+            "/screening-decision",
+            json!({ "choice": "accept_advice" }),
+        ),
+        ("custody.sgt", "/offer", json!({})),
+        (
+            "custody.sgt",
+            "/consent",
+            json!({ "answer": "accepted", "admission": "admitted_in_interview",
+                    "signed_on": "2026-03-04" }),
+        ),
+    ];
+    if stage >= Stage::Active {
+        steps.extend([
+            (
+                "supervisor",
+                "/assignment",
+                json!({ "navigator_id": server.ids["nav.north.1"] }),
+            ),
+            (
+                "nav.north.1",
+                "/needs-assessment",
+                json!({ "items": [{ "pathway": "alcohol", "severity": "high" }] }),
+            ),
+            (
+                "nav.north.1",
+                "/contract",
+                json!({ "start": "2026-03-04", "conditions": [
+                    { "condition": "no_reoffending" },
+                    { "condition": "alcohol_intervention", "due": "2026-04-04" }
+                ] }),
+            ),
+            (
+                "nav.north.1",
+                "/contract/signature",
+                json!({ "signed_on": "2026-03-04", "kind": "on_screen",
+                        "typed_name": format!("{given} {family}") }),
+            ),
+            ("nav.north.1", "/contract/start", json!({})),
+        ]);
+    }
+    for (user, suffix, body) in steps {
+        let response = server
+            .post_if_match(
+                &format!("/api/v1/cases/{case_id}{suffix}"),
+                user,
+                version,
+                &body,
+            )
+            .await;
+        let body = expect_json(response, StatusCode::OK).await;
+        version = body["version"].as_i64().expect("version");
+    }
+    (case_id, version)
+}
