@@ -486,8 +486,8 @@ pub async fn record_screening_decision(
 pub struct IfMatch {
     /// The case's ETag from its last response, e.g. `"v3"`. Required unless the body carries
     /// `version`.
-    #[param(rename = "If-Match", pattern = r#"^(W/)?"v[0-9]+"$"#)]
-    pub if_match: Option<String>,
+    #[param(rename = "If-Match", required = false, pattern = r#"^(W/)?"v[0-9]+"$"#)]
+    pub if_match: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
