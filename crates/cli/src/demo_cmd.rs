@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use checkpoint_synth::demo::WritePath;
+use checkpoint_synth::demo::{WriteOptions, WritePath};
 use checkpoint_synth::records;
 use checkpoint_synth::{Config, Generator};
 use clap::{Args, Subcommand};
@@ -41,7 +41,10 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "DIR")]
     pub csv: Option<PathBuf>,
     /// Randomise eligible Checkpoint referrals of the first two years into a trial whose true
-    /// 24-month reoffending is TREATMENT:CONTROL (the Durham trial found 0.35:0.48).
+    /// 24-month reoffending is TREATMENT:CONTROL (the Durham trial found 0.35:0.48). Into a
+    /// database, the trial runs under a demo-only Durham Checkpoint version 3 (version 2 with
+    /// `[trial]` switched on, in force for those two years); the report's arms recover the
+    /// effect once the arrest feed is imported (`--arrest-feed`).
     #[arg(long, value_name = "TREATMENT:CONTROL", value_parser = parse_effect)]
     pub trial_effect: Option<(f64, f64)>,
     /// First and last referral day (YYYY-MM-DD); "today" in the generated world is the last.
@@ -62,6 +65,11 @@ pub struct GenerateArgs {
     /// the number of cases (about 50 cases per second; the default up to 5,000 cases).
     #[arg(long, conflicts_with = "csv")]
     pub use_cases: bool,
+    /// After writing the cases to the database, import their later arrests (reoffences of
+    /// participants, controls and decliners, and look-alike strangers, with identity noise)
+    /// through the real arrest-feed import, which links them and records reoffending.
+    #[arg(long, conflicts_with = "csv")]
+    pub arrest_feed: bool,
 }
 
 fn parse_effect(text: &str) -> Result<(f64, f64), String> {
@@ -106,7 +114,11 @@ pub async fn run(command: DemoCommand, database_url: &str) -> anyhow::Result<()>
                     } else {
                         WritePath::choose(config.cases)
                     };
-                    write_database(&config, database_url, &args.password, path).await
+                    let options = WriteOptions {
+                        path,
+                        arrest_feed: args.arrest_feed,
+                    };
+                    write_database(&config, database_url, &args.password, options).await
                 }
             }
         }
@@ -194,14 +206,17 @@ async fn write_database(
     config: &Config,
     url: &str,
     password: &str,
-    path: WritePath,
+    options: WriteOptions,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let db = checkpoint_store::Db::connect(url)
         .await
         .with_context(|| format!("cannot open database {url}"))?;
     db.migrate().await.context("migrating the database")?;
-    let policies = checkpoint_app::PolicyRegistry::shipped()?;
+    let policies = match &config.trial {
+        Some(design) => checkpoint_synth::demo::trial_policies(design)?,
+        None => checkpoint_app::PolicyRegistry::shipped()?,
+    };
     let app = checkpoint_app::App::new(
         db,
         policies,
@@ -211,7 +226,7 @@ async fn write_database(
     let bar = progress_bar(config.cases, "writing cases");
     let progress = |done: u64| bar.set_position(done);
     let summary =
-        checkpoint_synth::demo::write_database_with(&app, config, password, path, &progress)
+        checkpoint_synth::demo::write_database_with(&app, config, password, options, &progress)
             .await
             .context("writing the demo data")?;
     bar.finish_and_clear();
@@ -221,7 +236,7 @@ async fn write_database(
         "{} cases in {seconds:.1} s ({:.1} cases/s, {} path)",
         summary.cases,
         summary.cases as f64 / seconds.max(1e-9),
-        path.as_str()
+        options.path.as_str()
     );
     Ok(())
 }

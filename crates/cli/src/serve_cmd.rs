@@ -29,7 +29,9 @@ pub struct ServeArgs {
     pub trust_proxy: bool,
     /// Serve synthetic demo data: fills the database (by default the SQLite file
     /// `checkpoint-demo.db`, created if missing, reused if already filled) with cases in every
-    /// state across two years, and prints one demo login per role.
+    /// state across two years, and prints one demo login per role. The first year's Durham
+    /// Checkpoint referrals run in a randomised trial (a demo-only version of the policy with
+    /// `[trial]` on), and the cases' later arrests arrive through the arrest feed.
     #[arg(long)]
     pub demo: bool,
     /// How many demo cases to create (with `--demo`, on an empty database).
@@ -80,7 +82,13 @@ pub async fn run(args: ServeArgs, database_url: &str) -> anyhow::Result<()> {
         schema_version = db.schema_version(),
         "database ready"
     );
-    let policies = load_policies(args.policies.as_deref())?;
+    let policies = match (args.demo, &args.policies) {
+        // The demo runs a randomised trial under a demo-only version of the Durham policy.
+        (true, None) => checkpoint_synth::demo::trial_policies(
+            &checkpoint_synth::demo::demo_trial(Clock::System.today()),
+        )?,
+        _ => load_policies(args.policies.as_deref())?,
+    };
     tracing::info!(versions = policies.all().len(), "policies loaded");
     let app = App::new(db.clone(), policies, Clock::System, Settings::default());
     if args.demo {

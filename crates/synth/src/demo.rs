@@ -17,9 +17,15 @@ pub mod bulk;
 mod driver;
 mod staff;
 
-use crate::generator::Config;
-use crate::time::plus_days;
-use checkpoint_app::{App, AppError, Role};
+use crate::arrests::{self, Arrest};
+use crate::generator::{Config, Generator, SynthCase, TrialDesign};
+use crate::records;
+use crate::time::{at, plus_days};
+use crate::trajectory::Trajectory;
+use checkpoint_app::monitoring::feed::parse_feed;
+use checkpoint_app::monitoring::{ImportOptions, ImportSummary, Operator};
+use checkpoint_app::reviews::SystemActor;
+use checkpoint_app::{App, AppError, PolicyRegistry, Role};
 use checkpoint_domain::lifecycle::CaseState;
 use checkpoint_store::StoreError;
 use std::collections::BTreeMap;
@@ -63,6 +69,31 @@ impl WritePath {
     }
 }
 
+/// How to write a demo database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteOptions {
+    pub path: WritePath,
+    /// After the cases, import their later arrests (the arrest feed, with its identity noise
+    /// and unrelated people) through the real import use case, so reoffending is linked and
+    /// recorded as it would be in service.
+    pub arrest_feed: bool,
+}
+
+impl From<WritePath> for WriteOptions {
+    fn from(path: WritePath) -> WriteOptions {
+        WriteOptions {
+            path,
+            arrest_feed: false,
+        }
+    }
+}
+
+/// The system actor the demo's arrest feed is imported as.
+pub const FEED_ACTOR: &str = "synthetic-arrest-feed";
+
+/// The source name of the demo's arrest feed (references are unique within it).
+pub const FEED_SOURCE: &str = "synthetic arrest feed";
+
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error(transparent)]
@@ -71,6 +102,8 @@ pub enum DemoError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Generator(String),
+    #[error("the demo's trial policy: {0}")]
+    Policy(String),
 }
 
 /// What a demo run produced.
@@ -91,6 +124,8 @@ pub struct DemoSummary {
     /// Cases stopped by an error from a use case (the first few messages are in `notes`).
     pub failed_cases: u64,
     pub notes: Vec<String>,
+    /// What importing the arrest feed did, when it was imported.
+    pub arrest_feed: Option<ImportSummary>,
 }
 
 impl fmt::Display for DemoSummary {
@@ -112,6 +147,19 @@ impl fmt::Display for DemoSummary {
         }
         if self.failed_cases > 0 {
             writeln!(f, "{} cases stopped by an error.", self.failed_cases)?;
+        }
+        if let Some(feed) = &self.arrest_feed {
+            writeln!(
+                f,
+                "Arrest feed: {} arrests, {} linked, {} for clerical review, {} not linked; \
+                 {} reoffending events, {} reviews opened.",
+                feed.rows_read,
+                feed.linked,
+                feed.queued_for_review,
+                feed.not_linked,
+                feed.reoffending_events,
+                feed.reviews_opened
+            )?;
         }
         for note in &self.notes {
             writeln!(f, "note: {note}")?;
@@ -142,10 +190,67 @@ impl fmt::Display for DemoSummary {
     }
 }
 
+/// The demo's randomised trial: referrals to Durham Checkpoint in the first of the demo's two
+/// years are randomised (once eligible), with the published effect as the true one (35%
+/// against 48% reoffending within 24 months). Needs [`trial_policies`].
+pub fn demo_trial(today: jiff::civil::Date) -> TrialDesign {
+    let from = plus_days(today, -730);
+    TrialDesign {
+        to: plus_days(today, -366),
+        ..TrialDesign::published(from)
+    }
+}
+
+/// The shipped policies plus a demo-only version of Durham Checkpoint that runs the trial:
+/// version 3, a copy of version 2 with its `[trial]` switched on, in force only from the
+/// trial's first day to its last (version 2 applies before and after). The shipped policies
+/// themselves never randomise; a real force would publish such a version for its trial period.
+pub fn trial_policies(design: &TrialDesign) -> Result<PolicyRegistry, DemoError> {
+    let (_, base) = checkpoint_app::policies::SHIPPED
+        .iter()
+        .find(|(file, _)| *file == "durham-checkpoint-2017.toml")
+        .ok_or_else(|| DemoError::Policy("durham-checkpoint-2017.toml is not shipped".into()))?;
+    let mut text = (*base).to_owned();
+    for (old, new) in [
+        ("\nversion = 2\n", "\nversion = 3\n".to_owned()),
+        (
+            "\nname = \"Durham Checkpoint (from December 2017)\"\n",
+            "\nname = \"Durham Checkpoint (randomised trial period, synthetic demo)\"\n".to_owned(),
+        ),
+        (
+            "\neffective_from = 2017-12-01\n",
+            format!(
+                "\neffective_from = {}\neffective_to = {}\n",
+                design.from, design.to
+            ),
+        ),
+        (
+            "\n[trial]\nenabled = false\n",
+            "\n[trial]\nenabled = true\n".to_owned(),
+        ),
+    ] {
+        if !text.contains(old) {
+            return Err(DemoError::Policy(format!(
+                "durham-checkpoint-2017.toml no longer contains {:?}",
+                old.trim()
+            )));
+        }
+        text = text.replacen(old, &new, 1);
+    }
+    let sources = checkpoint_app::policies::SHIPPED
+        .iter()
+        .map(|(file, text)| (*file, *text))
+        .chain([("durham-checkpoint-demo-trial.toml", text.as_str())]);
+    PolicyRegistry::from_sources(sources).map_err(|e| DemoError::Policy(e.to_string()))
+}
+
 /// Fills the database behind `app` with demo data, or reuses what a previous run left:
 /// `cases` cases referred over the two years to yesterday (deterministic for `seed`), cases
 /// in every state the use cases can reach, and one login per role plus navigators in two
-/// teams, all with [`DEMO_PASSWORD`]. For `checkpoint serve --demo`.
+/// teams, all with [`DEMO_PASSWORD`]. Referrals of the first year run in the trial of
+/// [`demo_trial`] when `app`'s policies enable it ([`trial_policies`]), and the cases' later
+/// arrests are imported through the arrest feed, so the reoffending and trial reports have
+/// something to show. For `checkpoint serve --demo`.
 pub async fn seed_demo(app: &App, cases: usize, seed: u64) -> Result<DemoSummary, DemoError> {
     if let Some(logins) = staff::existing(app).await? {
         return Ok(DemoSummary {
@@ -160,7 +265,12 @@ pub async fn seed_demo(app: &App, cases: usize, seed: u64) -> Result<DemoSummary
     config.first_referral = plus_days(today, -730);
     config.last_referral = plus_days(today, -1);
     config.as_of = today;
-    write_database(app, &config, DEMO_PASSWORD, &|_| {}).await
+    config.trial = Some(demo_trial(today));
+    let options = WriteOptions {
+        path: WritePath::UseCases,
+        arrest_feed: true,
+    };
+    write_database_with(app, &config, DEMO_PASSWORD, options, &|_| {}).await
 }
 
 /// Plays `config`'s cases through the use cases into `app`'s database. `progress` is called
@@ -171,26 +281,101 @@ pub async fn write_database(
     password: &str,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<DemoSummary, DemoError> {
-    write_database_with(app, config, password, WritePath::UseCases, progress).await
+    write_database_with(app, config, password, WritePath::UseCases.into(), progress).await
 }
 
-/// Writes `config`'s cases into `app`'s database by the given path. `progress` is called with
+/// Writes `config`'s cases into `app`'s database as `options` say. `progress` is called with
 /// the number of cases written (referred, on the use-case path) so far.
 pub async fn write_database_with(
     app: &App,
     config: &Config,
     password: &str,
-    path: WritePath,
+    options: WriteOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<DemoSummary, DemoError> {
-    match path {
+    let (mut summary, arrests) = match options.path {
         WritePath::UseCases => {
-            let mut summary = driver::run(app, config, password, progress).await?;
+            let (mut summary, arrests) =
+                driver::run(app, config, password, options.arrest_feed, progress).await?;
             summary.states = count_states(app).await?;
-            Ok(summary)
+            (summary, arrests)
         }
-        WritePath::Bulk => bulk::run(app, config, password, progress).await,
+        WritePath::Bulk => bulk::run(app, config, password, options.arrest_feed, progress).await?,
+    };
+    if options.arrest_feed {
+        summary.arrest_feed = Some(import_arrest_feed(app, config, &arrests).await?);
     }
+    Ok(summary)
+}
+
+/// A case's later arrests as the arrest feed carries them (reoffences from the plan the case
+/// ended with, and arrests of unrelated people who look alike), up to the data's "today".
+pub(crate) fn case_arrests(
+    generator: &Generator,
+    case: &SynthCase,
+    plan: &Trajectory,
+) -> Vec<Arrest> {
+    let config = generator.config();
+    let mut out = arrests::for_case(
+        config.seed,
+        case.index,
+        &case.person,
+        case.referral_date(),
+        plan,
+        config.unrelated_arrests_per_case,
+    );
+    out.retain(|a| a.arrest_date <= config.as_of);
+    out
+}
+
+/// Imports the arrest feed through the real use case, as the system actor [`FEED_ACTOR`], at
+/// the data's "today" (or now, if that is earlier).
+async fn import_arrest_feed(
+    app: &App,
+    config: &Config,
+    arrests: &[Arrest],
+) -> Result<ImportSummary, DemoError> {
+    let mut csv = String::new();
+    let line = |fields: Vec<String>| -> String {
+        let quoted: Vec<String> = fields
+            .into_iter()
+            .map(|f| {
+                if f.contains([',', '"', '\n', '\r']) {
+                    format!("\"{}\"", f.replace('"', "\"\""))
+                } else {
+                    f
+                }
+            })
+            .collect();
+        quoted.join(",") + "\n"
+    };
+    csv.push_str(&line(
+        records::ARRESTS_HEADER
+            .iter()
+            .map(|h| (*h).to_owned())
+            .collect(),
+    ));
+    for arrest in arrests {
+        csv.push_str(&line(records::arrest_row(arrest)));
+    }
+    let at_end = at(config.as_of, 23, 59).min(app.clock().now());
+    let feed_app = App::new(
+        app.db().clone(),
+        app.policies().clone(),
+        checkpoint_app::Clock::manual(at_end),
+        app.settings().clone(),
+    );
+    let feed = parse_feed(csv.as_bytes(), crate::time::date_of(at_end))
+        .map_err(|e| DemoError::Generator(format!("the synthetic arrest feed: {e}")))?;
+    let system = SystemActor::new(FEED_ACTOR);
+    Ok(feed_app
+        .import_arrests(
+            Operator::System(&system),
+            &feed,
+            &ImportOptions::new(FEED_SOURCE),
+            &|_| {},
+        )
+        .await?)
 }
 
 /// Cases per state, from the database.

@@ -28,6 +28,7 @@
 use super::allocation::{self, Sequence, TrialSettings};
 use super::staff::{self, NORTH, SOUTH, Staff};
 use super::{DemoError, DemoSummary};
+use crate::arrests::Arrest;
 use crate::generator::{Config, Generator, SynthCase};
 use crate::rng::{Rng, StreamKind};
 use crate::time::{at, date_of, plus_days};
@@ -79,13 +80,15 @@ pub fn navigators_for(cases: u64) -> usize {
         .max(5)
 }
 
-/// Writes `config`'s cases into the database behind `app` through the bulk path.
+/// Writes `config`'s cases into the database behind `app` through the bulk path; with
+/// `arrest_feed`, also returns their later arrests.
 pub(crate) async fn run(
     app: &App,
     config: &Config,
     password: &str,
+    arrest_feed: bool,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<DemoSummary, DemoError> {
+) -> Result<(DemoSummary, Vec<Arrest>), DemoError> {
     let start = at(plus_days(config.first_referral, -1), 8, 0);
     let settings = Settings {
         password_cost: PasswordCost::Fast,
@@ -131,6 +134,7 @@ pub(crate) async fn run(
         people: vec![0; usize::try_from(config.cases.div_ceil(64)).unwrap_or(0)],
         summary,
         backend: app.db().backend(),
+        arrests: arrest_feed.then(Vec::new),
     };
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<PlannedBatch>(2);
     let producer = std::thread::spawn(move || planner.run(&sender));
@@ -173,10 +177,9 @@ pub(crate) async fn run(
         done += planned.cases;
         progress(done);
     }
-    let summary = producer
+    producer
         .join()
-        .map_err(|_| DemoError::Generator("the generating thread panicked".to_owned()))?;
-    Ok(summary)
+        .map_err(|_| DemoError::Generator("the generating thread panicked".to_owned()))
 }
 
 /// The trial as set up in the database: its seed and settings, and each stratum's count.
@@ -461,12 +464,17 @@ struct Planner {
     people: Vec<u64>,
     summary: DemoSummary,
     backend: Backend,
+    /// The arrest feed of the cases played, when asked for.
+    arrests: Option<Vec<Arrest>>,
 }
 
 const NOTES_KEPT: usize = 8;
 
 impl Planner {
-    fn run(mut self, sender: &tokio::sync::mpsc::Sender<PlannedBatch>) -> DemoSummary {
+    fn run(
+        mut self,
+        sender: &tokio::sync::mpsc::Sender<PlannedBatch>,
+    ) -> (DemoSummary, Vec<Arrest>) {
         let total = self.generator.config().cases;
         let mut first = 0;
         while first < total {
@@ -478,7 +486,7 @@ impl Planner {
             first = last;
         }
         self.summary.cases = total;
-        self.summary
+        (self.summary, self.arrests.unwrap_or_default())
     }
 
     fn plan_batch(&mut self, first: u64, last: u64) -> PlannedBatch {
@@ -1037,9 +1045,16 @@ impl Planner {
                 branches.second_screen = sim.case.planned_second_screen;
             }
         }
-        if outcome != ScreeningOutcome::Eligible {
-            branches.arm = None;
-        }
+        let runs_trial = sim
+            .current
+            .as_ref()
+            .is_some_and(|c| self.runs_trial(&c.evaluation));
+        branches.arm = super::driver::arm_to_plan(
+            outcome,
+            runs_trial && self.trial.is_some(),
+            branches.arm,
+            sim.case.synthetic_arm,
+        );
         self.replan(sim, branches);
         Ok(())
     }
@@ -1636,6 +1651,9 @@ impl Planner {
 
     /// Renders a played case's rows into the batch and books its navigator's caseload.
     fn emit(&mut self, sim: CaseSim, batch: &mut Batch) {
+        if let Some(arrests) = self.arrests.as_mut() {
+            arrests.extend(super::case_arrests(&self.generator, &sim.case, &sim.plan));
+        }
         if let Some(person) = &sim.person {
             batch.person(person);
         }

@@ -2,6 +2,7 @@
 
 use super::staff::{self, NORTH, SOUTH, Staff};
 use super::{DemoError, DemoSummary};
+use crate::arrests::Arrest;
 use crate::generator::{Config, Generator, SynthCase};
 use crate::rng::{Rng, StreamKind};
 use crate::time::{at, plus_days};
@@ -36,6 +37,8 @@ struct Running {
     version: i64,
     state: CaseState,
     advice: Option<Eligibility>,
+    /// Whether the policy the current advice was evaluated under runs a randomised trial.
+    advice_runs_trial: bool,
     navigator: Option<Uuid>,
     appointments: HashMap<usize, Uuid>,
     conditions: Vec<Uuid>,
@@ -58,16 +61,20 @@ struct Driver<'a> {
     /// Synthetic person id → the database's person id.
     people: HashMap<String, Uuid>,
     summary: &'a mut DemoSummary,
+    /// The arrest feed of the cases played, when asked for.
+    arrests: Option<Vec<Arrest>>,
 }
 
 const NOTES_KEPT: usize = 8;
 
+/// Plays the cases; with `arrest_feed`, also returns their later arrests.
 pub async fn run(
     app: &App,
     config: &Config,
     password: &str,
+    arrest_feed: bool,
     progress: &dyn Fn(u64),
-) -> Result<DemoSummary, DemoError> {
+) -> Result<(DemoSummary, Vec<Arrest>), DemoError> {
     // Our own App over the same database and policies, with a clock we can move.
     let start = at(plus_days(config.first_referral, -1), 8, 0);
     let clock = Clock::manual(start);
@@ -93,9 +100,11 @@ pub async fn run(
         trial_running,
         people: HashMap::new(),
         summary: &mut summary,
+        arrests: arrest_feed.then(Vec::new),
     };
     driver.play(progress).await?;
-    Ok(summary)
+    let arrests = driver.arrests.take().unwrap_or_default();
+    Ok((summary, arrests))
 }
 
 /// Sets up the trial if the policy in force runs one; the shipped policies do not (their
@@ -157,6 +166,7 @@ impl Driver<'_> {
                 continue;
             };
             if when >= horizon || step > r.stop_after || step >= r.plan.steps.len() {
+                self.finish(&r);
                 continue;
             }
             self.app.clock().set(when);
@@ -166,6 +176,8 @@ impl Driver<'_> {
                     if let Some(next) = r.plan.steps.get(step + 1) {
                         queue.push(Reverse((next.at.max(when), index, step + 1)));
                         running.insert(index, r);
+                    } else {
+                        self.finish(&r);
                     }
                 }
                 Ok(Outcome::Missing) => {
@@ -174,6 +186,7 @@ impl Driver<'_> {
                         .missing_use_cases
                         .entry(r.plan.steps[step].step.name())
                         .or_default() += 1;
+                    self.finish(&r);
                 }
                 Err(e) => {
                     self.summary.failed_cases += 1;
@@ -184,11 +197,20 @@ impl Driver<'_> {
                             r.plan.steps[step].step.name()
                         ));
                     }
+                    self.finish(&r);
                 }
             }
         }
         self.summary.cases = next_index;
         Ok(())
+    }
+
+    /// A case has taken its last step: its later arrests follow the plan it ended with (the
+    /// arm and screening the system gave), for the arrest feed.
+    fn finish(&mut self, r: &Running) {
+        if let Some(arrests) = self.arrests.as_mut() {
+            arrests.extend(super::case_arrests(&self.generator, &r.case, &r.plan));
+        }
     }
 
     fn admit(&self, case: SynthCase, config: &Config) -> Running {
@@ -223,6 +245,7 @@ impl Driver<'_> {
             version: 0,
             state: CaseState::Referred,
             advice: None,
+            advice_runs_trial: false,
             navigator: None,
             appointments: HashMap::new(),
             conditions: Vec::new(),
@@ -266,6 +289,7 @@ impl Driver<'_> {
                     .await?;
                 r.version = out.case.version;
                 r.advice = Some(out.advice.advised_outcome);
+                r.advice_runs_trial = self.runs_trial(&out.advice);
             }
             Step::Allocate { .. } => {
                 let out = self
@@ -558,6 +582,7 @@ impl Driver<'_> {
         r.version = out.case.version;
         r.state = out.case.state;
         r.advice = Some(out.advice.advised_outcome);
+        r.advice_runs_trial = self.runs_trial(&out.advice);
         Ok(())
     }
 
@@ -593,11 +618,21 @@ impl Driver<'_> {
                 branches.second_screen = r.case.planned_second_screen;
             }
         }
-        if outcome != ScreeningOutcome::Eligible {
-            branches.arm = None;
-        }
+        branches.arm = arm_to_plan(
+            outcome,
+            r.advice_runs_trial && self.trial_running,
+            branches.arm,
+            r.case.synthetic_arm,
+        );
         self.replan(r, branches);
         Ok(())
+    }
+
+    fn runs_trial(&self, advice: &checkpoint_app::screening::DecisionView) -> bool {
+        self.app
+            .policies()
+            .get(&advice.policy_id, advice.policy_version)
+            .is_some_and(|p| p.trial().enabled)
     }
 
     async fn assign(&mut self, r: &mut Running) -> Result<(), AppError> {
@@ -636,4 +671,21 @@ impl Driver<'_> {
         r.navigator = Some(made.navigator_id);
         Ok(())
     }
+}
+
+/// The arm a plan should carry after a screening: none unless the case is eligible under a
+/// policy that runs a trial; then the planned arm, or (when the generator did not plan this
+/// case as a trial case) a stand-in that the real allocation replaces.
+pub(super) fn arm_to_plan(
+    outcome: ScreeningOutcome,
+    runs_trial: bool,
+    planned: Option<checkpoint_domain::lifecycle::TrialArm>,
+    synthetic: Option<checkpoint_domain::lifecycle::TrialArm>,
+) -> Option<checkpoint_domain::lifecycle::TrialArm> {
+    if outcome != ScreeningOutcome::Eligible || !runs_trial {
+        return None;
+    }
+    planned
+        .or(synthetic)
+        .or(Some(checkpoint_domain::lifecycle::TrialArm::Treatment))
 }

@@ -32,7 +32,7 @@ pub fn config(seed: u64, cases: u64) -> Config {
 }
 
 pub async fn write(app: &App, config: &Config, path: WritePath) -> DemoSummary {
-    demo::write_database_with(app, config, DEMO_PASSWORD, path, &|_| {})
+    demo::write_database_with(app, config, DEMO_PASSWORD, path.into(), &|_| {})
         .await
         .unwrap()
 }

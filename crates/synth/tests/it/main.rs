@@ -6,3 +6,4 @@ mod determinism;
 mod distributions;
 mod noise;
 mod policy_agreement;
+mod trial;
