@@ -441,20 +441,13 @@ async fn case_response_with(
         let loads = app.navigator_loads(&viewer.actor).await.or_page(viewer)?;
         let mut options = vec![(
             "auto".to_owned(),
-            "The least-loaded navigator of the team below".to_owned(),
+            "Least loaded in the team below".to_owned(),
         )];
+        // Short enough for the narrow action column: "Name (open of limit)".
         options.extend(loads.iter().map(|l| {
-            let team = l
-                .team
-                .as_deref()
-                .map(|t| format!(", {t} team"))
-                .unwrap_or_default();
             (
                 l.navigator_id.to_string(),
-                format!(
-                    "{}{team}: {} of {} open cases",
-                    l.navigator_name, l.open_cases, l.limit
-                ),
+                format!("{} ({} of {})", l.navigator_name, l.open_cases, l.limit),
             )
         }));
         options

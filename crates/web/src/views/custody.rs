@@ -834,8 +834,9 @@ struct DecisionPage {
     actions: CustodyActions,
     allocation: Option<String>,
     override_codes: Vec<(&'static str, &'static str)>,
-    /// The criteria the policy could not decide for want of information.
-    missing: Vec<String>,
+    /// The criteria the policy could not decide for want of information: (criterion, what
+    /// was missing).
+    missing: Vec<(String, String)>,
     /// The re-screening form starts open (needs information, or it was just posted).
     rescreen_open: bool,
     earlier_rows: Vec<usize>,
@@ -877,7 +878,7 @@ async fn decision_response(
             d.criteria
                 .iter()
                 .filter(|c| c.verdict == checkpoint_domain::policy::Verdict::Unknown)
-                .map(|c| format!("{}: {}", c.text, c.explanation))
+                .map(|c| (c.text.clone(), c.explanation.clone()))
                 .collect()
         })
         .unwrap_or_default();

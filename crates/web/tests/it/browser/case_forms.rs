@@ -481,7 +481,7 @@ async fn a_supervisor_assigns_a_named_navigator_from_the_case_page() {
     let second = server.ids["nav.north.2"].to_string();
     assert!(
         page.contains(&format!(
-            "<option value=\"{second}\">Test nav.north.2, north team: 0 of"
+            "<option value=\"{second}\">Test nav.north.2 (0 of 30)</option>"
         )),
         "{}",
         page.html

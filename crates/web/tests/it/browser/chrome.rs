@@ -136,6 +136,18 @@ pub(super) async fn snap(c: &Client, name: &str) {
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write png");
 }
 
+/// Scrolls the first element matching `selector` to the top of the window (for a screenshot
+/// of a part of a long page).
+async fn scroll_to(c: &Client, selector: &str) {
+    css(c, selector).await;
+    c.execute(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'start'})",
+        vec![json!(selector)],
+    )
+    .await
+    .expect("scroll");
+}
+
 pub(super) async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
     c.wait()
         .at_most(Duration::from_secs(5))
@@ -444,5 +456,172 @@ async fn analysts_and_admins_see_figures_and_accounts_but_no_cases() {
     let policies = text_of(&c, "[data-testid=policies]").await;
     assert!(policies.contains("In force"), "{policies}");
     snap(&c, "09-policies").await;
+    c.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn rescreening_assignment_contact_variation_lists_and_the_reason_for_viewing() {
+    use super::support::{Stage, case_through_api};
+    let Some(driver) = start_driver() else { return };
+    let server = spawn_sqlite().await;
+    let c = browser(&driver).await;
+
+    // Custody officer: a referral without the interview outcome needs information.
+    sign_in(&c, &server, "custody.sgt").await;
+    for (name, value) in referral_fields("Morgan", "Missing") {
+        if name != "interview" {
+            fill(&c, name, value).await;
+        }
+    }
+    submit(&c, "[data-testid=submit-referral]").await;
+    assert_eq!(
+        text_of(&c, "[data-testid=advised-outcome]").await,
+        "Needs more information"
+    );
+    submit(&c, "[data-testid=accept-advice]").await;
+    // The re-screening form is open, names what is missing and holds the referral.
+    let missing = text_of(&c, "[data-testid=missing-facts]").await;
+    assert!(missing.to_lowercase().contains("interview"), "{missing}");
+    assert_eq!(
+        css(&c, "#person-given_name")
+            .await
+            .prop("value")
+            .await
+            .expect("value")
+            .as_deref(),
+        Some("Morgan")
+    );
+    css(&c, "[data-testid=needs-information]").await;
+    snap(&c, "10a-needs-information").await;
+    scroll_to(&c, "[data-testid=rescreen-panel]").await;
+    snap(&c, "10b-rescreen-missing-facts").await;
+    // "Add another earlier participation" works as a plain button.
+    fill(&c, "earlier_none", "").await;
+    c.execute(
+        "document.querySelector('[name=earlier_none]').checked = false",
+        vec![],
+    )
+    .await
+    .expect("untick");
+    submit(&c, "[data-testid=add-earlier]").await;
+    let rows = c
+        .find_all(Locator::Css("[data-testid=earlier-row]"))
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 2);
+    fill(&c, "earlier_none", "yes").await;
+    fill(&c, "interview", "admitted").await;
+    submit(&c, "[data-testid=rescreen]").await;
+    assert_eq!(
+        text_of(&c, "[data-testid=advised-outcome]").await,
+        "Eligible"
+    );
+    submit(&c, "[data-testid=accept-advice]").await;
+    submit(&c, "[data-testid=make-offer]").await;
+    fill(&c, "consent.answer", "accepted").await;
+    fill(&c, "consent.admission", "admitted_in_interview").await;
+    submit(&c, "[data-testid=record-consent]").await;
+    let case_url = c.current_url().await.expect("url").to_string();
+
+    // The person's record asks why first.
+    c.goto(&server.url("/people?name=Missing"))
+        .await
+        .expect("people");
+    click(&c, "[data-testid=people-results] a").await;
+    css(&c, "[data-testid=reason-form]").await;
+    snap(&c, "11-person-reason").await;
+    fill(&c, "reason", "referral_check").await;
+    submit(&c, "[data-testid=give-reason]").await;
+    let reason = text_of(&c, "[data-testid=view-reason]").await;
+    assert!(
+        reason.contains("Checking identity or duplicates"),
+        "{reason}"
+    );
+    snap(&c, "12-person").await;
+    sign_out(&c).await;
+
+    // Supervisor: a named navigator, chosen with their caseload in view.
+    sign_in(&c, &server, "supervisor").await;
+    c.goto(&case_url).await.expect("case");
+    click(&c, "[data-testid=assign-panel] summary").await;
+    let second = server.ids["nav.north.2"].to_string();
+    fill(&c, "assign.navigator", &second).await;
+    snap(&c, "13-assign-named-navigator").await;
+    submit(&c, "[data-testid=assign]").await;
+    let header = text_of(&c, "[data-testid=case-header]").await;
+    assert!(header.contains("Test nav.north.2"), "{header}");
+    sign_out(&c).await;
+
+    // Navigator with a full caseload: pages, a contact, a variation, the timeline filtered.
+    let mut first = None;
+    for given in [
+        "Aaron", "Bethany", "Callum", "Delphine", "Edmund", "Fatima", "Gregor", "Hollis",
+        "Isadora", "Jasper", "Kwame", "Leonora", "Mateo", "Nadia", "Oswin", "Priya", "Quentin",
+        "Rosalind", "Sanjay", "Tabitha", "Ulrich",
+    ] {
+        let (id, _) = case_through_api(&server, given, "Pagewood", Stage::Active).await;
+        first.get_or_insert(id);
+    }
+    sign_in(&c, &server, "nav.north.1").await;
+    let pager = text_of(&c, "[data-testid=pager]").await;
+    assert!(pager.contains("Showing 1–20 of 21 open cases"), "{pager}");
+    scroll_to(&c, "[data-testid=pager]").await;
+    snap(&c, "14-caseload-pages").await;
+    submit(&c, "a[rel=next]").await;
+    let rows = c
+        .find_all(Locator::Css("[data-testid=caseload-row]"))
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 1);
+
+    let case = server.url(&format!("/cases/{}", first.expect("a case")));
+    c.goto(&case).await.expect("case");
+    click(&c, "[data-testid=contact-panel] summary").await;
+    fill(&c, "contact.method", "phone").await;
+    fill(&c, "contact.note", "Called to confirm the course date").await;
+    submit(&c, "[data-testid=record-contact]").await;
+    click(&c, "[data-testid=variation-panel] summary").await;
+    fill(&c, "variation.reason", "The course moved to a later intake").await;
+    fill(&c, "variation.condition.1.due", "2026-04-30").await;
+    fill(&c, "variation.method", "on_screen").await;
+    fill(&c, "variation.typed_name", "Aaron Pagewood").await;
+    scroll_to(&c, "[data-testid=variation-panel]").await;
+    snap(&c, "15-case-variation").await;
+    submit(&c, "[data-testid=vary-contract]").await;
+    let conditions = text_of(&c, "[data-testid=conditions]").await;
+    assert!(conditions.contains("due 30 April 2026"), "{conditions}");
+    fill(&c, "kind", "contact").await;
+    submit(&c, "[data-testid=timeline-filter] button").await;
+    let timeline = text_of(&c, "[data-testid=timeline]").await;
+    assert!(
+        timeline.contains("Called to confirm the course date"),
+        "{timeline}"
+    );
+    let events = c
+        .find_all(Locator::Css("[data-testid=timeline-event]"))
+        .await
+        .expect("events");
+    assert_eq!(events.len(), 1);
+    snap(&c, "16-timeline-filtered").await;
+    sign_out(&c).await;
+
+    // Three weeks on: the supervisor's lists, searched.
+    server
+        .app
+        .clock()
+        .set("2026-03-25T10:00:00Z".parse().expect("instant"));
+    sign_in(&c, &server, "supervisor").await;
+    snap(&c, "17-supervisor-lists").await;
+    scroll_to(&c, "#gaps").await;
+    snap(&c, "17b-supervisor-gaps-paged").await;
+    fill(&c, "q", "tabitha").await;
+    submit(&c, "[data-testid=queue-search] button").await;
+    let gaps = text_of(&c, "[data-testid=gaps]").await;
+    assert!(
+        gaps.contains("Tabitha Pagewood") && !gaps.contains("Aaron"),
+        "{gaps}"
+    );
+    scroll_to(&c, "#gaps").await;
+    snap(&c, "18-supervisor-search").await;
     c.close().await.expect("close");
 }
