@@ -54,6 +54,11 @@ pub struct TableSpec {
 
 use ColumnKind as K;
 
+/// Tables left out of dumps: short-lived security state, not records. `sign_in_failures` holds
+/// the last 15 minutes of failed sign-ins (sign-in throttling); a restored database starts
+/// with none.
+pub const NOT_DUMPED: &[&str] = &["sign_in_failures"];
+
 /// Every table that holds data, parents before children.
 pub const TABLES: &[TableSpec] = &[
     TableSpec {
@@ -397,16 +402,6 @@ pub const TABLES: &[TableSpec] = &[
             ("arrest_date", K::Date),
             ("offence", K::Text),
             ("recorded_at", K::Instant),
-        ],
-        order_by: "id",
-    },
-    TableSpec {
-        name: "sign_in_failures",
-        columns: &[
-            ("id", K::Uuid),
-            ("account_key", K::Text),
-            ("client_key", K::Text),
-            ("failed_at", K::Instant),
         ],
         order_by: "id",
     },
@@ -816,7 +811,8 @@ pub async fn schema_columns(db: &Db, table: &str) -> Result<Vec<String>, StoreEr
     Ok(columns)
 }
 
-/// Every table in the live schema except sqlx's bookkeeping and `audit_head`.
+/// Every table in the live schema except sqlx's bookkeeping, `audit_head`, and
+/// [`NOT_DUMPED`].
 pub async fn schema_tables(db: &Db) -> Result<Vec<String>, StoreError> {
     let mut tx = db.begin_read().await?;
     let tables: Vec<String> = match tx.backend() {
@@ -841,5 +837,6 @@ pub async fn schema_tables(db: &Db) -> Result<Vec<String>, StoreError> {
     Ok(tables
         .into_iter()
         .filter(|t| t != "_sqlx_migrations" && t != "audit_head")
+        .filter(|t| !NOT_DUMPED.contains(&t.as_str()))
         .collect())
 }
