@@ -13,6 +13,6 @@ mod navigation_fixtures;
 mod navigator;
 mod permission_matrix;
 mod reports;
+mod retention;
 mod supervisor;
 mod trial;
-mod retention;

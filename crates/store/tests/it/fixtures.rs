@@ -361,9 +361,15 @@ async fn monitoring_rows(tx: &mut Tx, person_id: Uuid, case_id: Uuid, reviewer: 
     )
     .await
     .expect("queue");
-    arrests::decide_review(tx, queued.id, "rejected", reviewer, "different person")
-        .await
-        .expect("decide");
+    arrests::decide_review(
+        tx,
+        queued.id,
+        "rejected",
+        reviewer,
+        Some("different person"),
+    )
+    .await
+    .expect("decide");
     arrests::insert_reoffending(
         tx,
         &ReoffendingRow {

@@ -85,7 +85,10 @@ pub fn router() -> Router<AppState> {
         .route("/supervisor/handover", post(supervisor::hand_over))
         .route(linkage::QUEUE_PATH, get(linkage::queue))
         .route("/linkage/reviews/{arrest_id}", get(linkage::pair))
-        .route("/linkage/reviews/{arrest_id}/decision", post(linkage::decide))
+        .route(
+            "/linkage/reviews/{arrest_id}/decision",
+            post(linkage::decide),
+        )
         .route("/linkage/model/refit", post(linkage::refit))
         .route("/people", get(people::search))
         .route("/people/{person_id}", get(people::person))
