@@ -29,15 +29,21 @@ first_link() { # user path pattern
 
 for user in demo.custody demo.navigator demo.supervisor demo.analyst demo.admin; do sign_in "$user"; done
 case_path=$(first_link demo.navigator /caseload 'href="/cases/[0-9a-f-]*"' | sed 's/href="\(.*\)"/\1/')
+person_path=$(first_link demo.custody '/people?name=smith' 'href="/people/[0-9a-f-]*"' | sed 's/href="\(.*\)"/\1/')
 
 printf '%-16s %-40s %8s\n' user page median_ms
 for spec in \
   "demo.custody /referrals/new" \
   "demo.custody /people?name=smith" \
+  "demo.custody /people?name=sm&page=2" \
+  "demo.custody $person_path?reason=case_work&detail=page+timing" \
   "demo.navigator /caseload" \
   "demo.navigator $case_path" \
   "demo.navigator $case_path/decision" \
+  "demo.navigator $case_path?kind=contact&tq=a" \
+  "demo.navigator /caseload?q=a" \
   "demo.supervisor /supervisor" \
+  "demo.supervisor /supervisor?q=a&gaps_page=2" \
   "demo.supervisor $case_path" \
   "demo.analyst /overview" \
   "demo.admin /admin/users" \

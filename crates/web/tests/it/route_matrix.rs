@@ -358,6 +358,9 @@ const HTML_ROWS: &[Row] = {
         html("POST", "/cases/{case_id}/{action}", CaseWorkers, CaseAction("withdrawal"), AUDITED),
         html("POST", "/cases/{case_id}/{action}", CaseWorkers, CaseAction("completion"), AUDITED),
         html("POST", "/cases/{case_id}/{action}", Supervisor, CaseAction("assignment"), AUDITED),
+        html("POST", "/cases/{case_id}/{action}", CaseWorkers, CaseAction("contact"), AUDITED),
+        html("POST", "/cases/{case_id}/{action}", CaseWorkers, CaseAction("variation"), AUDITED),
+        html("POST", "/cases/{case_id}/{action}", CustodyDesk, CaseAction("rescreen"), AUDITED),
         html("POST", "/cases/{case_id}/{item}/{item_id}/{action}", CaseWorkers, ItemAction("appointments"), AUDITED),
         html("POST", "/cases/{case_id}/{item}/{item_id}/{action}", CaseWorkers, ItemAction("provider-referrals"), AUDITED),
         html("POST", "/cases/{case_id}/{item}/{item_id}/{action}", CaseWorkers, ItemAction("conditions"), AUDITED),
@@ -1569,6 +1572,51 @@ impl Ctx<'_> {
                         ("assign.over_limit_reason", OVER_LIMIT),
                     ],
                 )
+            }
+            "contact" => {
+                let (case, _) = self.active().await;
+                form_with_version(
+                    path(&case),
+                    case.version,
+                    &[
+                        ("contact.on", "2026-03-04"),
+                        ("contact.method", "phone"),
+                        ("contact.note", "Called (route matrix)"),
+                    ],
+                )
+            }
+            "variation" => {
+                let (case, _) = self.active().await;
+                form_with_version(
+                    path(&case),
+                    case.version,
+                    &[
+                        ("variation.reason", "A later course intake (route matrix)"),
+                        ("variation.condition.0.condition", "no_reoffending"),
+                        ("variation.condition.1.condition", "alcohol_intervention"),
+                        ("variation.condition.1.due", "2026-04-30"),
+                        ("variation.signed_on", "2026-03-04"),
+                        ("variation.method", "on_screen"),
+                        ("variation.typed_name", "Riley Matrix"),
+                    ],
+                )
+            }
+            "rescreen" => {
+                // A referred case, screened again with the same facts and the person's name.
+                let case = self.referred().await;
+                let text = |key: &str| case.person[key].as_str().unwrap_or_default().to_owned();
+                let (given, family, dob) = (
+                    text("given_name"),
+                    text("family_name"),
+                    text("date_of_birth"),
+                );
+                let mut fields = referral_form_fields();
+                fields.extend([
+                    ("person.given_name", given.as_str()),
+                    ("person.family_name", family.as_str()),
+                    ("person.date_of_birth", dob.as_str()),
+                ]);
+                form_with_version(path(&case), case.version, &fields)
             }
             other => panic!("no fixture for case action {other}"),
         }
