@@ -1,8 +1,9 @@
 -- The reads of crates/store/src/reporting.rs for a report over every case (no scheme or
 -- date filter, so no `selected` CTE and no join on it), for
--- `bench/reports-vs-duckdb.sh --explain`. Each `-- QUERY name` line is replaced by EXPLAIN
--- QUERY PLAN (SQLite) or EXPLAIN (ANALYZE, BUFFERS) (PostgreSQL). The state bitmask's CASE
--- is cut to two arms (the plan does not depend on it); keep the rest in step with the Rust.
+-- `bench/reports-vs-duckdb.sh --explain`, which puts EXPLAIN QUERY PLAN (SQLite) or
+-- EXPLAIN (ANALYZE, BUFFERS) (PostgreSQL) in place of each line that names a query below.
+-- The state bitmask's CASE is cut to two arms (the plan does not depend on it); keep the
+-- rest in step with the Rust.
 
 -- QUERY case_facts
 WITH reached AS (SELECT e.case_id, CAST(SUM(DISTINCT CAST(CASE e.to_state WHEN 'referred' THEN 1 WHEN 'eligible' THEN 2 ELSE 0 END AS BIGINT)) AS BIGINT) AS states_reached
