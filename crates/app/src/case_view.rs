@@ -280,6 +280,30 @@ pub fn allowed_actions(actor: &Actor, state: CaseState, facts: CaseFacts) -> Vec
 }
 
 impl App {
+    /// The case with this reference (`CP-2026-000123`, any case), if the actor may see it;
+    /// otherwise `NotFound`, the same answer as for a reference that does not exist. Audited
+    /// as a consultation.
+    pub async fn case_by_reference(
+        &self,
+        actor: &Actor,
+        reference: &str,
+    ) -> Result<Uuid, AppError> {
+        crate::permissions::authorise(actor, Action::ViewCase)?;
+        let reference = reference.trim().to_uppercase();
+        if reference.is_empty() {
+            return Err(AppError::invalid("reference", "enter a case reference"));
+        }
+        let mut tx = self.begin().await?;
+        let case = cases::by_reference(&mut tx, &reference).await?;
+        let case = self
+            .load_case_for(&mut tx, actor, Action::ViewCase, case.id)
+            .await?;
+        self.audit_consultation(&mut tx, actor, "case", case.id, "found by its reference")
+            .await?;
+        tx.commit().await?;
+        Ok(case.id)
+    }
+
     /// Everything the case page shows, and what this actor may do now. Navigators outside the
     /// case's scope get `NotFound`. Audited as a consultation.
     pub async fn view_case(&self, actor: &Actor, case_id: Uuid) -> Result<CaseView, AppError> {

@@ -913,3 +913,42 @@ async fn people_searches_count_every_match_across_pages() {
         assert_eq!(second.total, page_size as u64 + 3, "{b}");
     }
 }
+
+#[tokio::test]
+async fn a_case_is_found_by_its_reference_only_by_those_who_may_see_it() {
+    for t in apps().await {
+        let b = t.backend;
+        let outcome = refer(&t, referral_for("Remy", "Reference", date(1996, 6, 6))).await;
+        let reference = outcome.case.reference.clone();
+        let found = t
+            .app
+            .case_by_reference(&t.custody, &format!(" {} ", reference.to_lowercase()))
+            .await
+            .unwrap();
+        assert_eq!(found, outcome.case.case_id, "{b}");
+        // Not assigned: no navigator sees it, with the same answer as an unknown reference.
+        let hidden = t
+            .app
+            .case_by_reference(&t.navigator_south, &reference)
+            .await
+            .unwrap_err();
+        let unknown = t
+            .app
+            .case_by_reference(&t.custody, "CP-1999-999999")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(hidden, AppError::NotFound { .. }),
+            "{b}: {hidden:?}"
+        );
+        assert_eq!(hidden.to_string(), unknown.to_string());
+        assert!(matches!(
+            t.app.case_by_reference(&t.analyst, &reference).await,
+            Err(AppError::Forbidden { .. })
+        ));
+        assert_eq!(
+            field_of(&t.app.case_by_reference(&t.custody, "  ").await.unwrap_err()),
+            ["reference"]
+        );
+    }
+}

@@ -27,8 +27,18 @@ pub struct SearchQuery {
     pub pnc_id: Option<String>,
     #[serde(default)]
     pub date_of_birth: Option<String>,
+    /// A case reference: the case itself is offered, if the viewer may see it.
+    #[serde(default)]
+    pub reference: Option<String>,
     #[serde(default)]
     pub page: Option<u32>,
+}
+
+/// A case found by its reference.
+#[derive(Debug, Clone)]
+pub struct CaseFound {
+    pub case_id: String,
+    pub reference: String,
 }
 
 #[derive(Debug, Clone)]
@@ -46,10 +56,12 @@ struct PeoplePage {
     name: String,
     pnc_id: String,
     date_of_birth: String,
+    reference: String,
     searched: bool,
     error: String,
     rows: Vec<PersonRow>,
     pager: Pager,
+    case_found: Option<CaseFound>,
 }
 
 #[derive(Template)]
@@ -59,9 +71,10 @@ struct PeopleResults {
     error: String,
     rows: Vec<PersonRow>,
     pager: Pager,
+    case_found: Option<CaseFound>,
 }
 
-/// `GET /people?name=&pnc_id=&date_of_birth=&page=`.
+/// `GET /people?name=&pnc_id=&date_of_birth=&reference=&page=`.
 pub async fn search(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -91,6 +104,32 @@ pub async fn search(
             }
         }
     };
+    let reference = q.reference.clone().unwrap_or_default().trim().to_owned();
+    let mut case_found = None;
+    if !reference.is_empty() {
+        match state.app.case_by_reference(&viewer.actor, &reference).await {
+            Ok(case_id) => {
+                case_found = Some(CaseFound {
+                    case_id: case_id.to_string(),
+                    reference: reference.to_uppercase(),
+                })
+            }
+            Err(
+                checkpoint_app::AppError::NotFound { .. }
+                | checkpoint_app::AppError::Forbidden { .. },
+            ) => {
+                error = format!("No case with the reference {reference} that you can see");
+            }
+            Err(checkpoint_app::AppError::Invalid(errors)) => {
+                error = errors
+                    .iter()
+                    .map(|e| e.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+            }
+            Err(e) => return Err(e).or_page(&viewer),
+        }
+    }
     let searched = !(name.is_empty() && pnc_id.is_empty() && date_of_birth.is_none());
     let (rows, total) = if searched && error.is_empty() {
         let query = PeopleQuery {
@@ -170,6 +209,7 @@ pub async fn search(
             error,
             rows,
             pager,
+            case_found,
         };
         return Ok(render(StatusCode::OK, &results));
     }
@@ -182,6 +222,8 @@ pub async fn search(
         error,
         rows,
         pager,
+        case_found,
+        reference,
     };
     Ok(render(StatusCode::OK, &page_view))
 }

@@ -182,6 +182,29 @@ async fn caseload_supervisor_queue_and_people_are_paged_and_searchable() {
     assert!(unescaped(&people).contains("href=\"/people?name=pagewood&page=2\""));
     let last = desk.get("/people?name=pagewood&page=2").await;
     assert!(last.contains("Zelda Pagewood") && last.contains("Showing 26–26 of 26 people"));
+    // A case reference finds the case, for those who may see it.
+    let found = desk
+        .get(&format!("/people?reference={}", reference.to_lowercase()))
+        .await;
+    assert!(
+        found.contains(&format!(
+            "Case {reference}: <a href=\"/cases/{}\">open the case</a>",
+            ids[3]
+        )),
+        "{}",
+        found.html
+    );
+    let south = FormClient::sign_in(&server.base, "nav.south.1").await;
+    let hidden = south.get(&format!("/people?reference={reference}")).await;
+    assert!(hidden.contains(&format!(
+        "No case with the reference {reference} that you can see"
+    )));
+    assert!(
+        !hidden.contains(&ids[3]),
+        "another team's case stays unknown"
+    );
+    let unknown = desk.get("/people?reference=CP-1999-999999").await;
+    assert!(unknown.contains("No case with the reference CP-1999-999999 that you can see"));
     let past = desk.get("/people?name=pagewood&page=40").await;
     assert!(past.contains("Zelda Pagewood") && past.contains("Showing 26–26 of 26 people"));
 }
