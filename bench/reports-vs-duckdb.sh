@@ -3,11 +3,11 @@
 # the Parquet extract of the same cases (bench/reports/duckdb_reports.py), in one run.
 #
 #   1. A synthetic database. Either given (--sqlite URL, --postgres URL: used as they are, e.g.
-#      a 1,000,000-case database from the bulk generator), or made here: `checkpoint demo
-#      generate --cases N` into SQLite (the use-case path: every case decided by the policy
-#      engine and audited, ~30 cases/s), then the arrest feed of the same run (`demo generate
-#      --csv`) imported with `checkpoint import arrests`, so monitoring records reoffending
-#      events the report reads. PostgreSQL gets the same data by `checkpoint backup` +
+#      a 1,000,000-case database), or made here: `checkpoint demo generate --cases N
+#      --trial-effect 0.35:0.48 --arrest-feed` into SQLite (the bulk path above 5,000 cases,
+#      the use cases below; a trial in the first two years; then the run's arrest feed
+#      imported through the real import, so monitoring records the reoffending events the
+#      report reads). PostgreSQL gets the same data by `checkpoint backup` +
 #      `checkpoint restore` into a scratch database, then VACUUM ANALYZE (a live database has
 #      planner statistics and a visibility map; a restored one has neither until autovacuum).
 #   2. `checkpoint report all --format json` on each backend, best of REPEATS (wall time of the
@@ -27,7 +27,7 @@
 #                    restore the SQLite data into it (default: a scratch database on
 #                    BENCH_POSTGRES_SERVER, postgres://postgres@127.0.0.1:5432/postgres, dropped
 #                    at the end)
-#   --no-feed        do not import the arrest feed after generating
+#   --no-feed        generate without the arrest feed (no reoffending events)
 # The database must hold the demo accounts (user demo.analyst, password checkpoint-demo) or
 # set BENCH_USER and CHECKPOINT_PASSWORD. CHECKPOINT_BIN: a prebuilt binary.
 # Positional CASES SEED REPEATS are still accepted (the old usage).
@@ -101,23 +101,18 @@ best_of() {
 if [[ -z "$sqlite_url" ]]; then sqlite_url="sqlite://$out/bench.db"; fi
 sqlite_path=${sqlite_url#sqlite://}
 if [[ ! -e "$sqlite_path" ]]; then
-    generate=(demo generate --cases "$cases" --seed "$seed")
+    generate=(demo generate --cases "$cases" --seed "$seed" --trial-effect 0.35:0.48)
+    if [[ $feed -eq 1 ]]; then generate+=(--arrest-feed); fi
     echo "+ checkpoint --database $sqlite_url ${generate[*]}"
     start=$(date +%s)
-    "$bin" --database "$sqlite_url" "${generate[@]}" | grep -E 'cases (created|in)' || true
+    "$bin" --database "$sqlite_url" "${generate[@]}" | grep -E 'cases (created|in)|linked|reoffending' || true
     echo "  generation took $(( $(date +%s) - start )) s"
-    if [[ $feed -eq 1 ]]; then
-        echo "+ checkpoint ${generate[*]} --csv $out/gen   (the same run's arrest feed)"
-        "$bin" "${generate[@]}" --csv "$out/gen" | tail -1
-        echo "+ checkpoint --database $sqlite_url import arrests $out/gen/arrests.csv"
-        "$bin" --database "$sqlite_url" import arrests "$out/gen/arrests.csv" | head -1
-    fi
 else
     echo "using the existing SQLite database $sqlite_path"
 fi
 count_sqlite() { sqlite3 "$sqlite_path" "SELECT count(*) FROM $1"; }
 n_cases=$(count_sqlite cases)
-echo "SQLite: $n_cases cases, $(count_sqlite case_events) events, $(count_sqlite reoffending_events) reoffending events"
+echo "SQLite: $n_cases cases, $(count_sqlite case_events) events, $(count_sqlite trial_allocations) randomised, $(count_sqlite reoffending_events) reoffending events"
 
 report=("report" "all" "--user" "$user" "--format" "json")
 echo "+ checkpoint --database $sqlite_url ${report[*]}"

@@ -33,6 +33,7 @@ ORDER BY c.id;
 SELECT e.case_id, e.sequence, e.kind, e.occurred_at, e.reason, e.payload_json
 FROM case_events e
 WHERE e.kind IN ('screen', 'decline', 'complete', 'refer_for_prosecution', 'expire_time_limit')
+AND (e.kind <> 'screen' OR e.to_state = 'ineligible')
 ORDER BY e.case_id, e.sequence;
 
 -- QUERY conditions

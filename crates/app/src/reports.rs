@@ -603,7 +603,8 @@ fn summarise_events(events: &[CaseEventFacts]) -> HashMap<Uuid, EventSummary> {
         let summary = summaries.entry(event.case_id).or_default();
         match event.kind.as_str() {
             "screen" => {
-                // The last screening decides (a re-screening replaces the first).
+                // Only screenings that screened the case out are read (`ineligible` is final);
+                // the check on the outcome keeps this right whatever the store returns.
                 summary.screened_out =
                     (payload.outcome.as_deref() == Some("ineligible")).then(|| {
                         match (payload.follows_advice, payload.override_code) {

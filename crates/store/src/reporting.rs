@@ -4,8 +4,8 @@
 //! - [`case_facts`]: the case, its person's demographics, the set of lifecycle states it has
 //!   passed through (a bitmask, see [`state_bit`]), its trial arm, its current contract and the
 //!   appointments attended. One query; the event log is aggregated with `GROUP BY`.
-//! - [`case_events`]: the few events whose payload matters to evaluation (screening decisions,
-//!   declines, outcome codes), for the app to read the payloads.
+//! - [`case_events`]: the few events whose payload matters to evaluation (screenings that
+//!   screened the case out, declines, outcome codes), for the app to read the payloads.
 //! - [`reoffences`]: the reoffending events monitoring recorded for the selected cases (linked
 //!   arrests after the case's offence, during its contract or within its follow-up window;
 //!   migration 0004). This is the only source of reoffending.
@@ -279,9 +279,11 @@ pub async fn case_facts(
     }))
 }
 
-/// The events of [`EVENT_KINDS`] for the selected cases, by case then sequence. The `IN`
-/// list is written exactly as the partial index `case_events_reported` (migration 0005)
-/// writes it, so SQLite can use that index.
+/// The events of [`EVENT_KINDS`] for the selected cases, by case then sequence; screenings
+/// only when they screened the case out (the payload evaluation reads is the reason, and
+/// `ineligible` is final), which leaves out most of them. The `IN` list is written exactly as
+/// the partial index `case_events_reported` (migration 0005) writes it, so SQLite can use
+/// that index.
 pub async fn case_events(
     tx: &mut Tx,
     selection: &CaseSelection,
@@ -289,7 +291,9 @@ pub async fn case_events(
     let scope = Scope::of(selection);
     let sql = format!(
         "{with}SELECT e.case_id, e.sequence, e.kind, e.occurred_at, e.reason, e.payload_json \
-         FROM case_events e {join}WHERE {kinds} ORDER BY e.case_id, e.sequence",
+         FROM case_events e {join}WHERE {kinds} \
+         AND (e.kind <> 'screen' OR e.to_state = 'ineligible') \
+         ORDER BY e.case_id, e.sequence",
         with = scope.with(&[]),
         join = scope.join("e.case_id"),
         kinds = event_kinds_condition("e.kind"),

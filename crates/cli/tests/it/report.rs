@@ -395,3 +395,88 @@ fn a_bad_settings_file_is_named_with_its_line() {
         stderr(&bad_date)
     );
 }
+
+#[test]
+fn the_extract_carries_offending_history_risk_band_and_the_end_of_monitoring() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let key = dir.path().join("export.key");
+    std::fs::write(
+        &key,
+        "a synthetic export key of more than thirty-two bytes\n",
+    )
+    .expect("key");
+    let out = dir.path().join("cases.csv");
+    ok(
+        run(
+            &[
+                "--database",
+                database(),
+                "export",
+                "cases",
+                "--user",
+                "demo.analyst",
+                "--key-file",
+                key.to_str().expect("path"),
+                "--out",
+                out.to_str().expect("path"),
+                "--justification",
+                "test: the extract's columns",
+            ],
+            Some(PASSWORD),
+        ),
+        "export cases",
+    );
+    let csv = std::fs::read_to_string(&out).expect("the extract");
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|c| *c == name)
+            .unwrap_or_else(|| panic!("no {name} column in {header:?}"))
+    };
+    let (convictions, band, until, ending, reason) = (
+        column("previous_convictions"),
+        column("risk_band"),
+        column("monitored_until"),
+        column("ending"),
+        column("ineligibility_reason"),
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.len() >= 100);
+    // The referral says how many previous convictions (empty where it did not say: the
+    // generator leaves some out, as custody records do).
+    let known = rows
+        .iter()
+        .filter(|r| r[convictions].parse::<u32>().is_ok())
+        .count();
+    assert!(known * 10 >= rows.len() * 9, "{known} of {}", rows.len());
+    assert!(
+        rows.iter()
+            .all(|r| r[convictions].is_empty() || r[convictions].parse::<u32>().is_ok()),
+        "{csv}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| ["low", "moderate", "high"].contains(&r[band])),
+        "risk bands: {csv}"
+    );
+    // Closed cases are monitored to a date; screened-out cases carry their first unmet
+    // criterion (an id from the policy), never a generic reason.
+    assert!(
+        rows.iter()
+            .any(|r| r[ending] == "declined" && !r[until].is_empty())
+    );
+    let reasons: Vec<&str> = rows
+        .iter()
+        .filter(|r| r[ending] == "ineligible")
+        .map(|r| r[reason])
+        .collect();
+    assert!(!reasons.is_empty());
+    assert!(
+        reasons
+            .iter()
+            .all(|r| !r.is_empty() && *r != "policy criteria not met"),
+        "{reasons:?}"
+    );
+}
