@@ -567,7 +567,8 @@ impl Batch {
 
 /// Inserts every row of `batch` inside `tx`. On SQLite the connection's page cache is raised
 /// first (a bulk load touches many index pages) and its WAL checkpoints come every 64 MiB
-/// instead of every 4 MiB (fewer syncs while the load runs); nothing else changes.
+/// instead of every 4 MiB (fewer syncs while the load runs); on PostgreSQL the transaction
+/// compresses large values with lz4 when the server supports it. Nothing else changes.
 pub async fn write(tx: &mut Tx, batch: Batch) -> Result<Counts, StoreError> {
     if batch.backend != tx.backend() {
         return Err(StoreError::InvalidStoredValue(format!(
@@ -576,13 +577,29 @@ pub async fn write(tx: &mut Tx, batch: Batch) -> Result<Counts, StoreError> {
             tx.backend().as_str()
         )));
     }
-    if tx.backend() == Backend::Sqlite {
-        on_tx!(tx, |conn| {
+    match &mut tx.conn {
+        TxConn::Sqlite(conn) => {
             sqlx::raw_sql("PRAGMA cache_size = -262144; PRAGMA wal_autocheckpoint = 16384")
-                .execute(conn)
-                .await?
-                .rows_affected()
-        });
+                .execute(&mut **conn)
+                .await?;
+        }
+        TxConn::Postgres(conn) => {
+            // The evaluations and referral snapshots are kilobytes of JSON each, compressed
+            // into TOAST as they land; pglz (the default) then takes a quarter of the load's
+            // time. lz4, where the server has it, is several times faster and reads back the
+            // same; the setting lasts for this transaction only.
+            let lz4: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM pg_settings \
+                 WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))",
+            )
+            .fetch_one(&mut **conn)
+            .await?;
+            if lz4 {
+                sqlx::raw_sql("SET LOCAL default_toast_compression = 'lz4'")
+                    .execute(&mut **conn)
+                    .await?;
+            }
+        }
     }
     let (tables, counts) = batch.into_chunks();
     for (table, chunks) in tables {
