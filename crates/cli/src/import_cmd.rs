@@ -41,7 +41,7 @@ pub struct ImportArgs {
     #[arg(long, default_value = "arrest-feed")]
     pub source: String,
     /// Rows per committed batch: a crash loses at most one batch, and a re-run resumes.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = checkpoint_app::monitoring::DEFAULT_BATCH_ROWS)]
     pub batch_rows: usize,
 }
 

@@ -10,14 +10,14 @@ use std::collections::HashSet;
 
 use uuid::Uuid;
 
-use crate::db::{Tx, on_tx};
+use crate::db::{Backend, Tx, on_tx};
 use crate::error::{Entity, StoreError, not_found};
 use crate::time::{CivilDate, Instant};
 
-/// Rows per multi-row statement. Small on purpose: sqlx binds SQLite's `$N` parameters by name,
-/// a lookup linear in the statement's parameter count, so binding costs grow with the square
-/// of the statement's width (7,500 parameters spent more time binding than linking).
-const ROWS_PER_STATEMENT: usize = 40;
+/// Rows per multi-row statement. SQLite's parameters are anonymous (see [`placeholders`]), so
+/// binding costs the same per parameter however wide the statement; 200 rows of 15 columns
+/// stay well inside both backends' parameter limits (32,766 and 65,535).
+const ROWS_PER_STATEMENT: usize = 200;
 
 // ---------------------------------------------------------------------------------------------
 // Models
@@ -173,22 +173,35 @@ const ARREST_COLUMNS: &str = "id, source, arrest_ref, given_name, surname, dob, 
      imported_at";
 const ARREST_WIDTH: usize = 15;
 
-/// `($1, …, $n), ($n+1, …)` for `rows` rows of `width` parameters.
-fn placeholders(rows: usize, width: usize) -> String {
+/// The parameters of a multi-row statement: `($1, …, $n), ($n+1, …)` for `rows` rows of
+/// `width` on PostgreSQL, numbered from `first`; plain `?` on SQLite. The two spell the same
+/// statement (parameters bound in order): sqlx looks every numbered SQLite parameter's name
+/// up, a search through all of the statement's names, so numbered wide statements cost the
+/// square of their width, while anonymous ones are bound by position.
+fn placeholders(backend: Backend, first: usize, rows: usize, width: usize) -> String {
     let mut out = String::with_capacity(rows * width * 5);
     for r in 0..rows {
         if r > 0 {
             out.push_str(", ");
         }
-        out.push('(');
+        if width > 1 {
+            out.push('(');
+        }
         for c in 0..width {
             if c > 0 {
                 out.push_str(", ");
             }
-            out.push('$');
-            out.push_str(&(r * width + c + 1).to_string());
+            match backend {
+                Backend::Sqlite => out.push('?'),
+                Backend::Postgres => {
+                    out.push('$');
+                    out.push_str(&(first + r * width + c).to_string());
+                }
+            }
         }
-        out.push(')');
+        if width > 1 {
+            out.push(')');
+        }
     }
     out
 }
@@ -201,11 +214,12 @@ pub async fn insert_arrests(
 ) -> Result<HashSet<Uuid>, StoreError> {
     let now = tx.now();
     let mut inserted = HashSet::with_capacity(arrests.len());
+    let backend = tx.backend();
     for chunk in arrests.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO arrests ({ARREST_COLUMNS}) VALUES {} \
              ON CONFLICT (source, arrest_ref) DO NOTHING RETURNING id",
-            placeholders(chunk.len(), ARREST_WIDTH)
+            placeholders(backend, 1, chunk.len(), ARREST_WIDTH)
         );
         let ids: Vec<Uuid> = on_tx!(tx, |conn| {
             let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
@@ -241,13 +255,13 @@ pub async fn known_refs(
     refs: &[&str],
 ) -> Result<HashSet<String>, StoreError> {
     let mut known = HashSet::new();
+    let backend = tx.backend();
     for chunk in refs.chunks(ROWS_PER_STATEMENT) {
-        let list = (0..chunk.len())
-            .map(|i| format!("${}", i + 2))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql =
-            format!("SELECT arrest_ref FROM arrests WHERE source = $1 AND arrest_ref IN ({list})");
+        let source_at = placeholders(backend, 1, 1, 1);
+        let list = placeholders(backend, 2, chunk.len(), 1);
+        let sql = format!(
+            "SELECT arrest_ref FROM arrests WHERE source = {source_at} AND arrest_ref IN ({list})"
+        );
         let found: Vec<String> = on_tx!(tx, |conn| {
             // Not a prepared statement: PostgreSQL would cache a generic plan made while the
             // table was empty (a sequential scan) and keep using it as the table grows.
@@ -322,10 +336,11 @@ const LINK_WIDTH: usize = 9;
 /// Inserts links; `linked_at` is the transaction's instant.
 pub async fn insert_links(tx: &mut Tx, links: &[LinkRow]) -> Result<(), StoreError> {
     let now = tx.now();
+    let backend = tx.backend();
     for chunk in links.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO arrest_links ({LINK_COLUMNS}) VALUES {}",
-            placeholders(chunk.len(), LINK_WIDTH)
+            placeholders(backend, 1, chunk.len(), LINK_WIDTH)
         );
         on_tx!(tx, |conn| {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -398,11 +413,12 @@ const CLERICAL_WIDTH: usize = 8;
 /// Queues pairs as pending; `queued_at` is the transaction's instant.
 pub async fn queue_reviews(tx: &mut Tx, pairs: &[ClericalRow]) -> Result<(), StoreError> {
     let now = tx.now();
+    let backend = tx.backend();
     for chunk in pairs.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO clerical_reviews (arrest_id, person_id, match_probability, \
              match_weight, explanation_json, model_version, queued_at, status) VALUES {}",
-            placeholders(chunk.len(), CLERICAL_WIDTH)
+            placeholders(backend, 1, chunk.len(), CLERICAL_WIDTH)
         );
         on_tx!(tx, |conn| {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -671,11 +687,9 @@ pub async fn latest_model_not(tx: &mut Tx, method: &str) -> Result<Option<ModelR
 /// Which of these people have at least one case (links to anyone else act on nothing).
 pub async fn people_with_cases(tx: &mut Tx, ids: &[Uuid]) -> Result<HashSet<Uuid>, StoreError> {
     let mut found = HashSet::new();
+    let backend = tx.backend();
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let list = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = placeholders(backend, 1, chunk.len(), 1);
         let sql = format!("SELECT DISTINCT person_id FROM cases WHERE person_id IN ({list})");
         let rows: Vec<Uuid> = on_tx!(tx, |conn| {
             let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));

@@ -45,16 +45,18 @@ use feed::{FeedRow, ParsedFeed};
 use model::LoadedIndex;
 use serde::Serialize;
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::RwLock;
 use uuid::Uuid;
 
 /// The system actor that records links and their effects.
 pub const FEED_SYSTEM_NAME: &str = "arrest-feed";
 
-/// The in-memory index of known people, shared by every import in this process.
+/// The in-memory index of known people, shared by every import in this process. Scoring
+/// reads it (many at once); loading people, corrections and erasures write it, briefly, and
+/// never across an await.
 #[derive(Default)]
 pub struct Monitor {
-    loaded: Mutex<Option<LoadedIndex>>,
+    loaded: RwLock<Option<LoadedIndex>>,
 }
 
 impl std::fmt::Debug for Monitor {
@@ -86,13 +88,17 @@ impl<'a> Operator<'a> {
     }
 }
 
+/// Rows per committed batch unless told otherwise: big enough that a batch's commit, audit row
+/// and statements are a small part of its cost, small enough that a crash loses little.
+pub const DEFAULT_BATCH_ROWS: usize = 2000;
+
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
     /// Names the feed; references are unique within a source.
     pub source: String,
     /// Refuse the feed if any row is bad; otherwise write it all in one transaction.
     pub all_or_nothing: bool,
-    /// Rows per committed batch (SQLite writes best in batches of a few hundred).
+    /// Rows per committed batch ([`DEFAULT_BATCH_ROWS`]).
     pub batch_rows: usize,
 }
 
@@ -101,7 +107,7 @@ impl ImportOptions {
         ImportOptions {
             source: source.into(),
             all_or_nothing: false,
-            batch_rows: 500,
+            batch_rows: DEFAULT_BATCH_ROWS,
         }
     }
 }
@@ -260,7 +266,7 @@ impl App {
             ));
         };
         let since = {
-            let mut loaded = self.monitor().loaded.lock().expect("monitor lock");
+            let mut loaded = self.monitor().loaded.write().expect("monitor lock");
             if loaded.as_ref().is_none_or(|l| l.version != version) {
                 *loaded = Some(LoadedIndex::new(version, model));
             }
@@ -269,7 +275,7 @@ impl App {
         let people = arrests::people_since(&mut tx, since).await?;
         let erased = arrests::pseudonymised_people(&mut tx).await?;
         tx.commit().await?;
-        let mut loaded = self.monitor().loaded.lock().expect("monitor lock");
+        let mut loaded = self.monitor().loaded.write().expect("monitor lock");
         if let Some(l) = loaded.as_mut().filter(|l| l.version == version) {
             l.add_people(&people);
             l.forget(&erased);
@@ -282,7 +288,7 @@ impl App {
     /// transaction is open (the index lock is never held across an await).
     pub(crate) fn person_changed(&self, person: &checkpoint_store::people::PersonRow) {
         let identity = model::identity_of(person);
-        let mut loaded = self.monitor().loaded.lock().expect("monitor lock");
+        let mut loaded = self.monitor().loaded.write().expect("monitor lock");
         if let Some(l) = loaded.as_mut() {
             l.upsert(&identity);
         }
@@ -290,41 +296,27 @@ impl App {
 
     /// A person was pseudonymised (committed): no arrest is linked to them any more.
     pub(crate) fn person_erased(&self, person_id: Uuid) {
-        let mut loaded = self.monitor().loaded.lock().expect("monitor lock");
+        let mut loaded = self.monitor().loaded.write().expect("monitor lock");
         if let Some(l) = loaded.as_mut() {
             l.forget(&[person_id]);
         }
     }
 
-    /// Scores rows against the index, in parallel: each row's best candidate, if any.
-    fn score_rows(&self, rows: &[&FeedRow]) -> Vec<Option<Candidate>> {
-        let loaded = self.monitor().loaded.lock().expect("monitor lock");
+    /// Scores records against the index, in parallel: each one's best candidate, if any. A
+    /// value the model cannot read scores as no candidate (the row is kept unlinked).
+    fn score_records(&self, records: &[Record]) -> Vec<Option<Candidate>> {
+        let loaded = self.monitor().loaded.read().expect("monitor lock");
         let Some(loaded) = loaded.as_ref() else {
-            return vec![None; rows.len()];
+            return vec![None; records.len()];
         };
-        let score = |row: &&FeedRow| {
-            let record = model::arrest_record(
-                String::new(),
-                &row.given_name,
-                &row.surname,
-                &row.dob,
-                &row.postcode,
-                &row.pnc_id,
-            );
-            // A value the model cannot read scores as no candidate: the row is kept unlinked.
-            loaded
-                .index
-                .score(&record, 1)
-                .ok()
-                .and_then(|mut c| c.pop())
-        };
+        let score = |record: &Record| loaded.index.score(record, 1).ok().and_then(|mut c| c.pop());
         let threads = checkpoint_linkage::thread_count(None).max(1);
-        let chunk = rows.len().div_ceil(threads).max(64);
-        if rows.len() <= chunk {
-            return rows.iter().map(score).collect();
+        let chunk = records.len().div_ceil(threads).max(64);
+        if records.len() <= chunk {
+            return records.iter().map(score).collect();
         }
         std::thread::scope(|scope| {
-            let handles: Vec<_> = rows
+            let handles: Vec<_> = records
                 .chunks(chunk)
                 .map(|part| scope.spawn(move || part.iter().map(score).collect::<Vec<_>>()))
                 .collect();
@@ -332,6 +324,48 @@ impl App {
                 .into_iter()
                 .flat_map(|h| h.join().expect("scoring thread"))
                 .collect()
+        })
+    }
+
+    /// The rows of `batch` not imported before (counting the others as duplicates), and their
+    /// scoring started on a thread of its own: it runs while the previous batch is written.
+    async fn start_batch<'f>(
+        &self,
+        tx: &mut Tx,
+        source: &str,
+        batch: &[&'f FeedRow],
+        summary: &mut ImportSummary,
+    ) -> Result<PendingBatch<'f>, AppError> {
+        let refs: Vec<&str> = batch.iter().map(|r| r.arrest_ref.as_str()).collect();
+        let known = arrests::known_refs(tx, source, &refs).await?;
+        let fresh: Vec<&FeedRow> = batch
+            .iter()
+            .copied()
+            .filter(|r| !known.contains(&r.arrest_ref))
+            .collect();
+        summary.duplicates += (batch.len() - fresh.len()) as u64;
+        let records: Vec<Record> = fresh
+            .iter()
+            .map(|row| {
+                model::arrest_record(
+                    String::new(),
+                    &row.given_name,
+                    &row.surname,
+                    &row.dob,
+                    &row.postcode,
+                    &row.pnc_id,
+                )
+            })
+            .collect();
+        let app = self.clone();
+        let scoring = std::thread::Builder::new()
+            .name("arrest-scoring".to_owned())
+            .spawn(move || app.score_records(&records))
+            .map_err(|e| AppError::Internal(format!("starting a scoring thread: {e}")))?;
+        Ok(PendingBatch {
+            rows: batch.len(),
+            fresh,
+            scoring,
         })
     }
 
@@ -396,25 +430,46 @@ impl App {
             })
             .collect();
         let batch_rows = options.batch_rows.max(1);
+        let source = options.source.trim();
         let mut whole = if options.all_or_nothing {
             Some(self.begin().await?)
         } else {
             None
         };
-        for batch in rows.chunks(batch_rows) {
-            match whole.as_mut() {
-                Some(tx) => {
-                    self.import_batch(tx, operator, batch, options, &mut summary)
-                        .await?
-                }
-                None => {
-                    let mut tx = self.begin().await?;
-                    self.import_batch(&mut tx, operator, batch, options, &mut summary)
-                        .await?;
-                    tx.commit().await?;
-                }
+        // A pipeline of two: batch n+1 is being scored while batch n is written.
+        let mut batches = rows.chunks(batch_rows);
+        let mut next = match batches.next() {
+            Some(first) => {
+                let mut tx = self.begin_read().await?;
+                let pending = self
+                    .start_batch(&mut tx, source, first, &mut summary)
+                    .await?;
+                tx.commit().await?;
+                Some(pending)
             }
-            progress(batch.len() as u64);
+            None => None,
+        };
+        while let Some(current) = next.take() {
+            // Scoring ran while the previous batch was written, so this rarely waits (and then
+            // only for the rest of one batch's scoring, which used to run inline).
+            let scored = current
+                .scoring
+                .join()
+                .map_err(|_| AppError::Internal("a scoring thread panicked".to_owned()))?;
+            let mut own = None;
+            let tx = match whole.as_mut() {
+                Some(tx) => tx,
+                None => own.insert(self.begin().await?),
+            };
+            if let Some(batch) = batches.next() {
+                next = Some(self.start_batch(tx, source, batch, &mut summary).await?);
+            }
+            self.import_batch(tx, operator, &current.fresh, scored, options, &mut summary)
+                .await?;
+            if let Some(tx) = own {
+                tx.commit().await?;
+            }
+            progress(current.rows as u64);
         }
         if let Some(tx) = whole {
             tx.commit().await?;
@@ -422,27 +477,21 @@ impl App {
         Ok(summary)
     }
 
+    /// Writes one scored batch: every fresh row, then links, the queue, their audit rows and
+    /// the links' effects.
     async fn import_batch(
         &self,
         tx: &mut Tx,
         operator: Operator<'_>,
-        batch: &[&FeedRow],
+        fresh: &[&FeedRow],
+        scored: Vec<Option<Candidate>>,
         options: &ImportOptions,
         summary: &mut ImportSummary,
     ) -> Result<(), AppError> {
         let source = options.source.trim();
-        let refs: Vec<&str> = batch.iter().map(|r| r.arrest_ref.as_str()).collect();
-        let known = arrests::known_refs(tx, source, &refs).await?;
-        let fresh: Vec<&FeedRow> = batch
-            .iter()
-            .copied()
-            .filter(|r| !known.contains(&r.arrest_ref))
-            .collect();
-        summary.duplicates += (batch.len() - fresh.len()) as u64;
         if fresh.is_empty() {
             return Ok(());
         }
-        let scored = self.score_rows(&fresh);
         let version = summary.model_version;
         let mut rows = Vec::with_capacity(fresh.len());
         for (row, candidate) in fresh.iter().zip(&scored) {
@@ -579,6 +628,14 @@ impl App {
         self.act_on_link(tx, FEED_SYSTEM_NAME, link.person_id, arrest)
             .await
     }
+}
+
+/// A batch whose new rows are being scored.
+struct PendingBatch<'f> {
+    /// Rows in the batch, duplicates included (for progress).
+    rows: usize,
+    fresh: Vec<&'f FeedRow>,
+    scoring: std::thread::JoinHandle<Vec<Option<Candidate>>>,
 }
 
 /// The combination audit row of a link: whose record was joined to which arrest, how sure the

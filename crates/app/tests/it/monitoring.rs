@@ -484,3 +484,52 @@ async fn people_referred_corrected_or_pseudonymised_after_the_index_loaded_are_s
         assert_eq!(linked_to(&t, "K3").await, None, "{b}: {fourth:?}");
     }
 }
+
+#[tokio::test]
+async fn small_batches_score_ahead_of_writing_and_count_exactly_as_one_batch() {
+    for t in apps().await {
+        let b = t.backend;
+        world(&t).await;
+        let rows = format!("{EXACT_ROWS}{NEAR_MISS}");
+        let parsed = feed(&rows);
+        let mut options = ImportOptions::new("test-feed");
+        options.batch_rows = 1;
+        let batches = std::sync::atomic::AtomicU64::new(0);
+        let summary = t
+            .app
+            .import_arrests(Operator::System(&cli()), &parsed, &options, &|n| {
+                assert_eq!(n, 1);
+                batches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{b}: {e}"));
+        assert_eq!(batches.into_inner(), 4, "{b}");
+        assert_eq!(
+            (
+                summary.new,
+                summary.linked,
+                summary.queued_for_review,
+                summary.not_linked,
+                summary.reviews_opened,
+                summary.reoffending_events
+            ),
+            (4, 2, 1, 1, 1, 2),
+            "{b}: {summary:?}"
+        );
+
+        // Again, three rows a batch, one of them new: only that one is written.
+        let more = format!("{rows}R9,Zbigniew,Quartermaine,05/05/1975,QX9 9ZZ,,2026-04-09,theft\n");
+        options.batch_rows = 3;
+        options.all_or_nothing = true;
+        let again = t
+            .app
+            .import_arrests(Operator::System(&cli()), &feed(&more), &options, &|_| {})
+            .await
+            .unwrap_or_else(|e| panic!("{b}: {e}"));
+        assert_eq!((again.new, again.duplicates), (1, 4), "{b}: {again:?}");
+        let mut tx = t.app.db().begin_read().await.unwrap();
+        assert_eq!(arrests::count_arrests(&mut tx).await.unwrap(), 5, "{b}");
+        tx.rollback().await.unwrap();
+        assert!(audit::verify(t.app.db()).await.unwrap().is_intact(), "{b}");
+    }
+}
