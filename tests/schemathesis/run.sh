@@ -41,7 +41,7 @@ if [ -n "${CHECKPOINT_BIN:-}" ]; then
 else
   log "building checkpoint"
   cargo build --quiet -p checkpoint-cli
-  BIN=target/debug/checkpoint
+  BIN=${CARGO_TARGET_DIR:-target}/debug/checkpoint
 fi
 
 WORK=$(mktemp -d /tmp/checkpoint-schemathesis.XXXXXX)
