@@ -10,6 +10,7 @@
 # server; a scratch database is created there and dropped afterwards. Set it to "" to skip.
 # BENCH_KEEP_DIR=DIR keeps the databases for bench/page-latency.sh: DIR/bulk.db, and the
 # PostgreSQL database bench_bulk_keep (replaced if it exists).
+# BENCH_BACKENDS: which databases to fill (default "sqlite postgres").
 # CHECKPOINT_BIN: a prebuilt binary to measure instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ cases=${1:-1000000}
 seed=${2:-7}
 pg_server=${BENCH_POSTGRES_URL-postgres://postgres@127.0.0.1:5432/postgres}
 keep=${BENCH_KEEP_DIR:-}
+backends=${BENCH_BACKENDS:-sqlite postgres}
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "memory:  $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -53,21 +55,23 @@ echo "== peer: CSV, $cases cases"
 timed "$bin" demo generate --cases "$cases" --seed "$seed" --csv "$scratch/csv"
 rm -rf "$scratch/csv"
 
-echo
 db_dir=${keep:-$scratch}
-mkdir -p "$db_dir"
-rm -f "$db_dir/bulk.db" "$db_dir/bulk.db-wal" "$db_dir/bulk.db-shm"
-echo "== SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1 || echo '(bundled)'), $cases cases, bulk path"
-timed "$bin" --database "sqlite://$db_dir/bulk.db" demo generate --cases "$cases" --seed "$seed" --bulk
-echo "size:    $(du -sh "$db_dir/bulk.db" | cut -f1)"
-echo "+ checkpoint audit verify"
-/usr/bin/time -f 'verify:  %e s' "$bin" --database "sqlite://$db_dir/bulk.db" audit verify
-if command -v sqlite3 >/dev/null; then
-    sqlite3 "$db_dir/bulk.db" "SELECT 'rows:    ' || (SELECT COUNT(*) FROM cases) || ' cases, ' || \
-        (SELECT COUNT(*) FROM case_events) || ' events, ' || (SELECT COUNT(*) FROM people) || ' people'"
+if [[ " $backends " == *" sqlite "* ]]; then
+    echo
+    mkdir -p "$db_dir"
+    rm -f "$db_dir/bulk.db" "$db_dir/bulk.db-wal" "$db_dir/bulk.db-shm"
+    echo "== SQLite (bundled with sqlx; WAL, synchronous=NORMAL), $cases cases, bulk path"
+    timed "$bin" --database "sqlite://$db_dir/bulk.db" demo generate --cases "$cases" --seed "$seed" --bulk
+    echo "size:    $(du -sh "$db_dir/bulk.db" | cut -f1)"
+    echo "+ checkpoint audit verify"
+    /usr/bin/time -f 'verify:  %e s' "$bin" --database "sqlite://$db_dir/bulk.db" audit verify
+    if command -v sqlite3 >/dev/null; then
+        sqlite3 "$db_dir/bulk.db" "SELECT 'rows:    ' || (SELECT COUNT(*) FROM cases) || ' cases, ' || \
+            (SELECT COUNT(*) FROM case_events) || ' events, ' || (SELECT COUNT(*) FROM people) || ' people'"
+    fi
 fi
 
-if [[ -n "$pg_server" ]]; then
+if [[ -n "$pg_server" && " $backends " == *" postgres "* ]]; then
     echo
     if [[ -n "$keep" ]]; then pg_db="bench_bulk_keep"; else pg_db="bench_bulk_$$"; fi
     psql -q "$pg_server" -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" -c "CREATE DATABASE $pg_db"
@@ -81,4 +85,4 @@ if [[ -n "$pg_server" ]]; then
         (SELECT COUNT(*) FROM case_events) || ' events, ' || (SELECT COUNT(*) FROM people) || ' people'"
     if [[ -n "$keep" ]]; then echo "kept:    $url"; fi
 fi
-if [[ -n "$keep" ]]; then echo "kept:    sqlite://$db_dir/bulk.db"; fi
+if [[ -n "$keep" && " $backends " == *" sqlite "* ]]; then echo "kept:    sqlite://$db_dir/bulk.db"; fi

@@ -9,8 +9,10 @@
 #      set-up step, not a Checkpoint feature; the people have no cases, so links are recorded
 #      and audited but open no reviews.
 #   3. `checkpoint linkage train --feed` (EM over people × up to 200,000 feed rows), timed apart.
-#   4. `checkpoint import arrests` (parse, score, write arrests/links/queue + audit rows in
-#      batches of 500): the figure. Then the same file again (all duplicates).
+#   4. `checkpoint import arrests` (parse; score each batch on its own threads while the one
+#      before is written; arrests/links/queue + audit rows in batches of 2,000): the figure.
+#      Then the same file again (all duplicates). CPU time (user, sys) is printed beside the
+#      wall time: on a machine shared with other work the wall time says more about the others.
 #
 # Usage: bench/import-arrests.sh [ROWS] [PEOPLE] [SEED]
 # PEOPLE (default 20,000: a large programme; the design expects thousands) is how many people
@@ -86,13 +88,13 @@ SQL
     fi
     echo "people loaded in $(( SECONDS - t0 ))s (set-up, not measured)"
     echo "+ $bin --database $url linkage train --feed $work/feed.csv"
-    /usr/bin/time -f "  train: %e s wall, %M KiB peak" \
+    /usr/bin/time -f "  train: %e s wall, %U s user, %S s sys, %M KiB peak" \
         "$bin" --database "$url" linkage train --feed "$work/feed.csv"
     echo "+ $bin --database $url import arrests $work/feed.csv --source bench"
-    /usr/bin/time -f "  import: %e s wall, %M KiB peak" \
+    /usr/bin/time -f "  import: %e s wall, %U s user, %S s sys, %M KiB peak (load $(cut -d' ' -f1 /proc/loadavg) before)" \
         "$bin" --database "$url" import arrests "$work/feed.csv" --source bench
     echo "+ (again) $bin --database $url import arrests $work/feed.csv --source bench"
-    /usr/bin/time -f "  re-import: %e s wall, %M KiB peak" \
+    /usr/bin/time -f "  re-import: %e s wall, %U s user, %S s sys, %M KiB peak" \
         "$bin" --database "$url" import arrests "$work/feed.csv" --source bench
 }
 

@@ -5,8 +5,8 @@ mod import;
 mod link;
 mod policy;
 mod report;
-
 mod retention;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
