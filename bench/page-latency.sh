@@ -13,6 +13,7 @@
 # BENCH_SQLITE_DB=PATH and/or BENCH_PG_URL=URL name databases bench/generate-bulk.sh kept
 # (BENCH_KEEP_DIR). BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres)
 # names the server for a generated PostgreSQL database; set it to "" to skip PostgreSQL.
+# BENCH_BACKENDS: which backends to measure (default "sqlite postgres").
 # CHECKPOINT_BIN=PATH measures a prebuilt binary. Needs wrk (Debian package `wrk`; installed
 # with apt-get when missing), curl, python3, sqlite3 and psql.
 set -euo pipefail
@@ -24,6 +25,7 @@ connections=${3:-2}
 pg_server=${BENCH_POSTGRES_URL-postgres://postgres@127.0.0.1:5432/postgres}
 port=${BENCH_PORT:-18182}
 password="checkpoint-demo"
+backends=${BENCH_BACKENDS:-sqlite postgres}
 open_states="'accepted','needs_assessed','contract_signed','active','non_compliance_review'"
 
 if ! command -v wrk >/dev/null; then
@@ -52,18 +54,20 @@ trap cleanup EXIT
 
 urls=()
 labels=()
-if [[ -n "${BENCH_SQLITE_DB:-}" ]]; then
-    urls+=("sqlite://$BENCH_SQLITE_DB")
-else
-    echo "+ checkpoint --database sqlite://… demo generate --cases $cases --seed 7 --bulk"
-    "$bin" --database "sqlite://$scratch/pages.db" demo generate --cases "$cases" --seed 7 --bulk | grep 'cases in'
-    urls+=("sqlite://$scratch/pages.db")
+if [[ " $backends " == *" sqlite "* ]]; then
+    if [[ -n "${BENCH_SQLITE_DB:-}" ]]; then
+        urls+=("sqlite://$BENCH_SQLITE_DB")
+    else
+        echo "+ checkpoint --database sqlite://… demo generate --cases $cases --seed 7 --bulk"
+        "$bin" --database "sqlite://$scratch/pages.db" demo generate --cases "$cases" --seed 7 --bulk | grep 'cases in'
+        urls+=("sqlite://$scratch/pages.db")
+    fi
+    labels+=("SQLite")
 fi
-labels+=("SQLite")
-if [[ -n "${BENCH_PG_URL:-}" ]]; then
+if [[ -n "${BENCH_PG_URL:-}" && " $backends " == *" postgres "* ]]; then
     urls+=("$BENCH_PG_URL")
     labels+=("PostgreSQL")
-elif [[ -n "$pg_server" ]]; then
+elif [[ -n "$pg_server" && " $backends " == *" postgres "* ]]; then
     pg_db="bench_pages_$$"
     psql -q "$pg_server" -c "CREATE DATABASE $pg_db"
     echo "+ checkpoint --database postgres://… demo generate --cases $cases --seed 7 --bulk"
@@ -112,6 +116,8 @@ for i in "${!urls[@]}"; do
     RUST_LOG=warn "$bin" --database "$url" serve --bind "127.0.0.1:$port" &
     server_pid=$!
     for _ in $(seq 1 300); do
+        # A server left over on the port would answer for this one: stop if ours is gone.
+        kill -0 "$server_pid" 2>/dev/null || { echo "the server exited (is port $port taken?)"; exit 1; }
         curl -sf "http://127.0.0.1:$port/api/openapi.json" -o /dev/null && break
         sleep 0.2
     done

@@ -262,14 +262,14 @@ impl App {
         actor: &Actor,
         case_id: Uuid,
     ) -> Result<Vec<AppointmentView>, AppError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_read().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::ViewCase, case_id)
             .await?;
         let rows = appointments::for_case(&mut tx, case.id).await?;
-        self.audit_consultation(&mut tx, actor, "case", case.id, "appointments viewed")
-            .await?;
         tx.commit().await?;
+        self.record_consultation(actor, "case", case.id, "appointments viewed")
+            .await?;
         Ok(rows.iter().map(AppointmentView::from).collect())
     }
 

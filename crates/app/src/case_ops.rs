@@ -144,6 +144,25 @@ impl App {
         Ok((updated, event_row))
     }
 
+    /// Records a consultation in a short write transaction of its own. Pages read in a
+    /// snapshot ([`App::begin_read`]) and call this after their reads and before answering:
+    /// the data is never shown without its audit row, and a slow page (a cold cache, a long
+    /// caseload) never holds the one write lock while it reads, which made every other
+    /// writer wait behind it.
+    pub async fn record_consultation(
+        &self,
+        actor: &Actor,
+        subject_type: &str,
+        subject_id: impl ToString,
+        justification: &str,
+    ) -> Result<(), AppError> {
+        let mut tx = self.begin().await?;
+        self.audit_consultation(&mut tx, actor, subject_type, subject_id, justification)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Writes a consultation audit row: `actor` read personal data about `subject`.
     /// DPA 2018 s.62 requires consultations to be logged with their justification.
     pub async fn audit_consultation(

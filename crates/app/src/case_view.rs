@@ -293,21 +293,21 @@ impl App {
         if reference.is_empty() {
             return Err(AppError::invalid("reference", "enter a case reference"));
         }
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_read().await?;
         let case = cases::by_reference(&mut tx, &reference).await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::ViewCase, case.id)
             .await?;
-        self.audit_consultation(&mut tx, actor, "case", case.id, "found by its reference")
-            .await?;
         tx.commit().await?;
+        self.record_consultation(actor, "case", case.id, "found by its reference")
+            .await?;
         Ok(case.id)
     }
 
     /// Everything the case page shows, and what this actor may do now. Navigators outside the
     /// case's scope get `NotFound`. Audited as a consultation.
     pub async fn view_case(&self, actor: &Actor, case_id: Uuid) -> Result<CaseView, AppError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_read().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::ViewCase, case_id)
             .await?;
@@ -483,9 +483,9 @@ impl App {
             override_awaiting_countersignature: override_awaiting,
         };
         let allowed_actions = allowed_actions(actor, state, facts);
-        self.audit_consultation(&mut tx, actor, "case", case.id, "case page")
-            .await?;
         tx.commit().await?;
+        self.record_consultation(actor, "case", case.id, "case page")
+            .await?;
         Ok(CaseView {
             header,
             decision,

@@ -566,7 +566,7 @@ impl App {
         actor: &Actor,
         case_id: Uuid,
     ) -> Result<Vec<ContractView>, AppError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_read().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::ViewCase, case_id)
             .await?;
@@ -574,9 +574,9 @@ impl App {
         for row in contracts::versions(&mut tx, case.id).await? {
             views.push(contract_view(&mut tx, &row).await?);
         }
-        self.audit_consultation(&mut tx, actor, "case", case.id, "contract viewed")
-            .await?;
         tx.commit().await?;
+        self.record_consultation(actor, "case", case.id, "contract viewed")
+            .await?;
         Ok(views)
     }
 

@@ -503,7 +503,7 @@ impl App {
                 "say why you are looking at this record",
             ));
         }
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_read().await?;
         let row = people::get(&mut tx, person_id).await?;
         let mut person_cases = cases::for_person(&mut tx, person_id).await?;
         // Navigators see a person only through a case in their scope, and only those cases.
@@ -520,9 +520,9 @@ impl App {
                 return Err(AppError::NotFound { what: "person" });
             }
         }
-        self.audit_consultation(&mut tx, actor, "person", person_id, justification)
-            .await?;
         tx.commit().await?;
+        self.record_consultation(actor, "person", person_id, justification)
+            .await?;
         Ok(PersonView {
             person_id,
             details: row.details()?,

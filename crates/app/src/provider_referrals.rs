@@ -164,14 +164,14 @@ impl App {
         actor: &Actor,
         case_id: Uuid,
     ) -> Result<Vec<ProviderReferralView>, AppError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_read().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::ViewCase, case_id)
             .await?;
         let rows = provider_referrals::for_case(&mut tx, case.id).await?;
-        self.audit_consultation(&mut tx, actor, "case", case.id, "provider referrals viewed")
-            .await?;
         tx.commit().await?;
+        self.record_consultation(actor, "case", case.id, "provider referrals viewed")
+            .await?;
         Ok(rows.iter().map(ProviderReferralView::from).collect())
     }
 }

@@ -562,7 +562,7 @@ impl App {
         case_id: Uuid,
     ) -> Result<Referral, AppError> {
         authorise(actor, Action::RecordScreeningDecision)?;
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_read().await?;
         let case = self
             .load_case_for(&mut tx, actor, Action::RecordScreeningDecision, case_id)
             .await?;
@@ -580,15 +580,14 @@ impl App {
         let row = checkpoint_store::referrals::get(&mut tx, current.advice.referral_id).await?;
         let referral = Referral::from_json(&row.input_json)
             .map_err(|e| AppError::Internal(format!("stored referral {}: {e}", row.id)))?;
-        self.audit_consultation(
-            &mut tx,
+        tx.commit().await?;
+        self.record_consultation(
             actor,
             "case",
             case.id,
             "referral opened to supply missing facts and re-screen",
         )
         .await?;
-        tx.commit().await?;
         Ok(referral)
     }
 

@@ -256,7 +256,7 @@ impl App {
                 "number starts at 1; size is between 1 and 200",
             )]));
         }
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_read().await?;
         let open = open_states();
         let mut watched = Vec::new();
         for case in cases::for_navigator(&mut tx, actor.user_id).await? {
@@ -277,9 +277,9 @@ impl App {
             .skip(skip)
             .take(usize::try_from(page.size).unwrap_or(usize::MAX))
             .collect();
-        self.audit_consultation(&mut tx, actor, "caseload", actor.user_id, "own caseload")
-            .await?;
         tx.commit().await?;
+        self.record_consultation(actor, "caseload", actor.user_id, "own caseload")
+            .await?;
         Ok(CaseloadPage { items, total, page })
     }
 
@@ -287,7 +287,7 @@ impl App {
     pub async fn supervisor_queue(&self, actor: &Actor) -> Result<SupervisorQueue, AppError> {
         authorise(actor, Action::ViewSupervisorQueue)?;
         let team = actor.team.as_deref();
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_read().await?;
         let in_scope = |c: &CaseRow| team.is_none() || c.team.as_deref() == team;
         let mut reviews = Vec::new();
         let mut deadline_risks = Vec::new();
@@ -342,15 +342,14 @@ impl App {
                 .cmp(&a.open_cases)
                 .then_with(|| a.navigator_name.cmp(&b.navigator_name))
         });
-        self.audit_consultation(
-            &mut tx,
+        tx.commit().await?;
+        self.record_consultation(
             actor,
             "supervisor_queue",
             team.unwrap_or("all"),
             "supervisor work queue",
         )
         .await?;
-        tx.commit().await?;
         // The screening module keeps its own queue (and audits its own consultation).
         let overrides = self.overrides_awaiting_countersignature(actor).await?;
         Ok(SupervisorQueue {

@@ -37,9 +37,14 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// bumping the case's version, while a needs reassessment of the same case bumps the version
 /// (locking the case row) before its audit row; PostgreSQL then aborts one of them after a
 /// second with "deadlock detected", a server error instead of a `Conflict`. Every appender is
-/// serialised on `audit_head` until commit anyway, so taking the lock first costs little; it
-/// is sent with `BEGIN` (one simple query, no extra round trip). The key is "CHKP" in ASCII.
-const POSTGRES_BEGIN_WRITE: &str = "BEGIN; SELECT pg_advisory_xact_lock(1128811344)";
+/// serialised on `audit_head` until commit anyway, so taking the lock first costs little.
+///
+/// The lock is its own statement after `BEGIN`, not sent with it: if the caller is cancelled
+/// while it waits (an HTTP client that hangs up), sqlx knows a transaction is open and rolls
+/// it back as the connection returns to the pool. Sent with `BEGIN`, a cancelled wait left the
+/// connection in the pool inside a transaction that then took the lock and kept it, and every
+/// later writer waited for ever. The key is "CHKP" in ASCII.
+const POSTGRES_WRITE_LOCK: &str = "SELECT pg_advisory_xact_lock(1128811344)";
 
 /// Runs `$body` once per backend with `$pool` bound to the typed pool. The body is the same
 /// text in both arms; sqlx infers the database from the executor, so one SQL string with `$N`
@@ -173,13 +178,17 @@ impl Db {
     /// Opens a transaction for work that may write. On SQLite it starts with `BEGIN IMMEDIATE`,
     /// taking the write lock up front: a deferred transaction that reads and then writes fails
     /// with SQLITE_BUSY at once, ignoring the busy timeout. On PostgreSQL it takes
-    /// an advisory lock up front, so writers never deadlock (see [`POSTGRES_BEGIN_WRITE`]).
+    /// an advisory lock up front, so writers never deadlock (see [`POSTGRES_WRITE_LOCK`]).
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
             Db::Sqlite(pool) => Tx::new(TxConn::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
-            Db::Postgres(pool) => Tx::new(TxConn::Postgres(
-                pool.begin_with(POSTGRES_BEGIN_WRITE).await?,
-            )),
+            Db::Postgres(pool) => {
+                let mut transaction = pool.begin().await?;
+                sqlx::raw_sql(POSTGRES_WRITE_LOCK)
+                    .execute(&mut *transaction)
+                    .await?;
+                Tx::new(TxConn::Postgres(transaction))
+            }
         })
     }
 
@@ -193,6 +202,24 @@ impl Db {
                     .await?,
             )),
         })
+    }
+
+    /// Refreshes the planner's statistics after a bulk load: `ANALYZE` on PostgreSQL (whose
+    /// autovacuum would otherwise analyse the new tables only some minutes later, planning
+    /// every query meanwhile as if they were empty), and on SQLite an `ANALYZE` that samples
+    /// each index (`analysis_limit`, so a 20 GB file takes seconds, not minutes).
+    pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(pool) => {
+                sqlx::raw_sql("PRAGMA analysis_limit = 1000; ANALYZE")
+                    .execute(pool)
+                    .await?;
+            }
+            Db::Postgres(pool) => {
+                sqlx::raw_sql("ANALYZE").execute(pool).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Closes every connection in the pool.

@@ -58,3 +58,37 @@ async fn a_failed_write_half_way_leaves_nothing() {
         );
     }
 }
+
+/// A writer given up while it waits for the write lock (an HTTP client that hung up, a
+/// timeout) leaves no lock behind: once the holder commits, every later writer gets in. On
+/// PostgreSQL the lock used to be taken in the `BEGIN` statement itself; cancelled there, the
+/// connection went back to the pool inside a transaction that then took the lock for ever.
+#[tokio::test]
+async fn a_writer_cancelled_while_waiting_for_the_lock_leaves_none_behind() {
+    use std::time::Duration;
+    for t in backends().await {
+        let holder = t.db.begin().await.unwrap();
+        let waited = tokio::time::timeout(Duration::from_millis(300), t.db.begin()).await;
+        assert!(waited.is_err(), "{}: the second writer got in", t.label);
+        holder.commit().await.unwrap();
+        // Let the pool finish returning the abandoned connection.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if t.label == "postgres" {
+            let held = scalar(
+                &t.db,
+                "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            )
+            .await;
+            assert_eq!(held, 0, "{}: an advisory lock is still held", t.label);
+        }
+        // More writers than the pool has connections, one after another, each within a second.
+        for attempt in 0..20 {
+            let tx = tokio::time::timeout(Duration::from_secs(2), t.db.begin())
+                .await
+                .unwrap_or_else(|_| panic!("{}: writer {attempt} waited for ever", t.label))
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    }
+}

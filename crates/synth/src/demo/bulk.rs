@@ -177,6 +177,9 @@ pub(crate) async fn run(
         done += planned.cases;
         progress(done);
     }
+    // A million new rows would otherwise be planned as an empty table until autovacuum (or
+    // nobody, on SQLite) measures them.
+    app.db().refresh_statistics().await?;
     producer
         .join()
         .map_err(|_| DemoError::Generator("the generating thread panicked".to_owned()))
