@@ -6,6 +6,7 @@
 //! and days since the last contact (an attended appointment or a recorded `contact` event).
 //! The supervisor's queue also carries the screening overrides awaiting countersignature.
 
+use crate::appointments::AppointmentView;
 use crate::assignment::{NavigatorLoad, open_caseloads, open_states};
 use crate::contracts::{ConditionView, DeadlineStatus, condition_view};
 use crate::error::AppError;
@@ -75,6 +76,8 @@ pub struct CaseWatch {
     pub missed_appointments: usize,
     /// Appointments in the past with no attendance recorded.
     pub unrecorded_appointments: usize,
+    /// Those appointments, earliest first (the caseload page offers to record them).
+    pub due_appointments: Vec<AppointmentView>,
     pub contract_end: Option<Date>,
     pub days_left_on_contract: Option<i32>,
     pub deadline: DeadlineStatus,
@@ -165,10 +168,12 @@ impl App {
             .iter()
             .filter(|a| a.attendance.as_deref() == Some("did_not_attend"))
             .count();
-        let unrecorded = booked
+        let due_appointments: Vec<AppointmentView> = booked
             .iter()
             .filter(|a| a.attendance.is_none() && a.planned_at.get() < now)
-            .count();
+            .map(AppointmentView::from)
+            .collect();
+        let unrecorded = due_appointments.len();
         let events = cases::events(tx, case.id).await?;
         let contact = last_contact(&booked, &events);
         // Never contacted: count from the day the case was opened.
@@ -232,6 +237,7 @@ impl App {
             conditions_due_soon: due_soon,
             missed_appointments: missed,
             unrecorded_appointments: unrecorded,
+            due_appointments,
             contract_end,
             days_left_on_contract: days_left,
             deadline,
@@ -257,12 +263,9 @@ impl App {
             )]));
         }
         let mut tx = self.begin_read().await?;
-        let open = open_states();
         let mut watched = Vec::new();
-        for case in cases::for_navigator(&mut tx, actor.user_id).await? {
-            if open.contains(&case.state()?) {
-                watched.push(self.watch(&mut tx, &case).await?);
-            }
+        for case in cases::for_navigator_in_states(&mut tx, actor.user_id, &open_states()).await? {
+            watched.push(self.watch(&mut tx, &case).await?);
         }
         watched.sort_by(|a, b| {
             let key = |w: &CaseWatch| (w.urgency, w.days_left_on_contract.unwrap_or(i32::MAX));

@@ -234,6 +234,32 @@ pub async fn for_navigator(tx: &mut Tx, navigator_id: Uuid) -> Result<Vec<CaseRo
     }))
 }
 
+/// A navigator's cases in any of `states` (their open caseload), oldest first.
+pub async fn for_navigator_in_states(
+    tx: &mut Tx,
+    navigator_id: Uuid,
+    states: &[CaseState],
+) -> Result<Vec<CaseRow>, StoreError> {
+    if states.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (2..=states.len() + 1)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM cases WHERE navigator_id = $1 AND state IN ({placeholders}) \
+         ORDER BY opened_at, id"
+    );
+    Ok(on_tx!(tx, |conn| {
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(navigator_id);
+        for state in states {
+            query = query.bind(state.as_str());
+        }
+        query.fetch_all(conn).await?
+    }))
+}
+
 pub async fn for_person(tx: &mut Tx, person_id: Uuid) -> Result<Vec<CaseRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM cases WHERE person_id = $1 ORDER BY opened_at, id");
     Ok(on_tx!(tx, |conn| {

@@ -151,21 +151,16 @@ async fn dashboard_response(
     let mut rows = Vec::new();
     for w in pager.slice(&matching) {
         let mut row = row_of(w);
-        if w.unrecorded_appointments > 0 {
-            let now = app.clock().now();
-            row.due = app
-                .appointments(&viewer.actor, w.case_id)
-                .await
-                .or_page(viewer)?
-                .into_iter()
-                .filter(|a| a.attendance.is_none() && a.at <= now)
-                .map(|a| DueAppointment {
-                    id: a.id.to_string(),
-                    when: london_time(&a.at),
-                    purpose: a.purpose,
-                })
-                .collect();
-        }
+        // The caseload read these with the rest (and audited the caseload as consulted).
+        row.due = w
+            .due_appointments
+            .iter()
+            .map(|a| DueAppointment {
+                id: a.id.to_string(),
+                when: london_time(&a.at),
+                purpose: a.purpose.clone(),
+            })
+            .collect();
         rows.push(row);
     }
     let page_view = CaseloadPage {
