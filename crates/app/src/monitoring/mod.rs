@@ -154,7 +154,10 @@ impl App {
     ) -> Result<StoredModel, AppError> {
         operator.authorise(Action::ImportArrests)?;
         let mut tx = self.begin().await?;
-        let people = arrests::people_since(&mut tx, None).await?;
+        let people = model::evenly_spaced(
+            arrests::people_since(&mut tx, None).await?,
+            model::TRAINING_PEOPLE_SAMPLE,
+        );
         let mut sample: Vec<Record> =
             arrests::sample_arrests(&mut tx, model::TRAINING_ARREST_SAMPLE as i64)
                 .await?
@@ -165,10 +168,8 @@ impl App {
             && let Some(rows) = feed
         {
             // Evenly spaced rows of the feed, so a sorted feed is still sampled throughout.
-            let step = rows.len().div_ceil(model::TRAINING_ARREST_SAMPLE).max(1);
-            sample = rows
-                .iter()
-                .step_by(step)
+            sample = model::evenly_spaced(rows.iter().collect(), model::TRAINING_ARREST_SAMPLE)
+                .into_iter()
                 .map(|r| {
                     model::arrest_record(
                         r.arrest_ref.clone(),
