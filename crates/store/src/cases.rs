@@ -223,6 +223,14 @@ pub async fn by_reference(tx: &mut Tx, reference: &str) -> Result<CaseRow, Store
     })
 }
 
+/// `$first, $first+1, …`: `count` numbered parameters for an `IN (…)` list.
+fn numbered_parameters(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A navigator's caseload, oldest case first.
 pub async fn for_navigator(tx: &mut Tx, navigator_id: Uuid) -> Result<Vec<CaseRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM cases WHERE navigator_id = $1 ORDER BY opened_at, id");
@@ -243,10 +251,7 @@ pub async fn for_navigator_in_states(
     if states.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = (2..=states.len() + 1)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let placeholders = numbered_parameters(2, states.len());
     let sql = format!(
         "SELECT {COLUMNS} FROM cases WHERE navigator_id = $1 AND state IN ({placeholders}) \
          ORDER BY opened_at, id"
@@ -291,10 +296,7 @@ pub async fn due_for_retention(
     if states.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = (2..=states.len() + 1)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let placeholders = numbered_parameters(2, states.len());
     let sql = format!(
         "SELECT {COLUMNS} FROM cases WHERE state IN ({placeholders}) \
          AND (retention_review_on IS NULL OR retention_review_on <= $1) ORDER BY opened_at, id"
@@ -585,10 +587,7 @@ pub async fn in_states(tx: &mut Tx, states: &[CaseState]) -> Result<Vec<CaseRow>
     if states.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = (1..=states.len())
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let placeholders = numbered_parameters(1, states.len());
     let sql = format!(
         "SELECT {COLUMNS} FROM cases WHERE state IN ({placeholders}) ORDER BY opened_at, id"
     );

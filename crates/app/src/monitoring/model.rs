@@ -273,20 +273,16 @@ pub fn identity_of(row: &checkpoint_store::people::PersonRow) -> PersonIdentity 
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn an_even_sample_keeps_at_most_the_limit_from_throughout() {
-        let sample = super::evenly_spaced((0..1_000).collect::<Vec<_>>(), 300);
-        assert!(
-            sample.len() <= 300 && sample.len() >= 250,
-            "{}",
-            sample.len()
-        );
+        let sample = evenly_spaced((0..1_000).collect::<Vec<_>>(), 300);
+        assert!((250..=300).contains(&sample.len()), "{}", sample.len());
         assert_eq!(sample[0], 0);
         assert!(*sample.last().unwrap() >= 990);
-        assert_eq!(super::evenly_spaced(vec![1, 2, 3], 300), [1, 2, 3]);
+        assert_eq!(evenly_spaced(vec![1, 2, 3], 300), [1, 2, 3]);
     }
-
-    use super::*;
 
     #[test]
     fn the_compiled_in_settings_and_starter_model_load() {
