@@ -23,29 +23,70 @@ pub struct TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some((admin_url, name)) = self.drop_pg.take() else {
-            return;
-        };
-        // Drop runs outside async; use a private runtime on its own thread. The pool is not
-        // closed from here: its connections belong to the test's runtime, which is blocked on
-        // this join, so closing them would deadlock. `WITH (FORCE)` ends them server-side.
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
-                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut admin)
-                        .await;
-                }
-            });
-        })
-        .join()
-        .expect("drop thread");
+        if let Some((admin_url, name)) = self.drop_pg.take() {
+            drop_database(&admin_url, &name);
+        }
     }
+}
+
+/// Drops database `name` on the server at `admin_url`, from a `Drop` (outside async): on a
+/// private runtime on its own thread. The database's pool is not closed from here: its
+/// connections belong to the test's runtime, which is blocked on this join, so closing them
+/// would deadlock. `WITH (FORCE)` ends them server-side.
+fn drop_database(admin_url: &str, name: &str) {
+    let (admin_url, name) = (admin_url.to_owned(), name.to_owned());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut admin)
+                    .await;
+            }
+        });
+    })
+    .join()
+    .expect("drop thread");
+}
+
+/// An empty database on the PostgreSQL server under test, not migrated (for a restore, or a
+/// binary that migrates it itself), dropped when this guard goes.
+#[derive(Debug)]
+pub struct EmptyPostgres {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for EmptyPostgres {
+    fn drop(&mut self) {
+        drop_database(&self.admin_url, &self.name);
+    }
+}
+
+/// A new empty PostgreSQL database named `{prefix}_<uuid>`, or `None` when no server is
+/// configured (a failure when one is required).
+pub async fn empty_postgres(prefix: &str) -> Option<EmptyPostgres> {
+    let url = postgres_url()?;
+    let mut admin = match PgConnection::connect(&url).await {
+        Ok(conn) => conn,
+        Err(error) => panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {error}"),
+    };
+    let name = format!("{prefix}_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create scratch database");
+    admin.close().await.ok();
+    Some(EmptyPostgres {
+        url: replace_database(&url, &name),
+        admin_url: url,
+        name,
+    })
 }
 
 /// A fresh, migrated SQLite database in a temporary directory.

@@ -16,9 +16,9 @@ use checkpoint_app::referrals::{NewReferral, PersonChoice};
 use checkpoint_app::screening::ScreeningChoice;
 use checkpoint_app::{Actor, App, AppError, Clock, NewAccount, PolicyRegistry, Role, Settings};
 use checkpoint_domain::referral::Referral;
+use checkpoint_store::testing::{self, EmptyPostgres};
 use checkpoint_store::{Db, audit, cases};
 use sqlx::types::Uuid;
-use sqlx::{Connection, PgConnection};
 
 use crate::{checkpoint, stderr, stdout};
 
@@ -28,70 +28,27 @@ const BACKUPS: usize = 2;
 /// Attempts allowed for the backups to overlap writes (they nearly always do at once).
 const ATTEMPTS: usize = 50;
 
-/// A database for one test: a SQLite file in a temporary directory, or a scratch PostgreSQL
+/// A database for one test: a SQLite file in a temporary directory, or an empty PostgreSQL
 /// database dropped when the guard goes.
 struct Scratch {
     url: String,
-    drop_pg: Option<(String, String)>,
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let Some((admin_url, name)) = self.drop_pg.take() else {
-            return;
-        };
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
-                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut admin)
-                        .await;
-                }
-            });
-        })
-        .join()
-        .expect("drop thread");
-    }
-}
-
-/// The PostgreSQL server to use, if any (`CHECKPOINT_REQUIRE_POSTGRES=1` makes it required).
-fn postgres_server() -> Option<String> {
-    let required = std::env::var("CHECKPOINT_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
-    match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if required => panic!("CHECKPOINT_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set"),
-        _ => None,
-    }
+    _postgres: Option<EmptyPostgres>,
 }
 
 fn sqlite_scratch(dir: &Path, name: &str) -> Scratch {
     Scratch {
         url: format!("sqlite://{}", dir.join(name).display()),
-        drop_pg: None,
+        _postgres: None,
     }
 }
 
-async fn postgres_scratch(server: &str) -> Scratch {
-    let name = format!("cli_backup_{}", Uuid::now_v7().simple());
-    let mut admin = PgConnection::connect(server)
-        .await
-        .expect("TEST_DATABASE_URL is set but PostgreSQL is unreachable");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .expect("create scratch database");
-    admin.close().await.ok();
-    let base = server.split_once('?').map_or(server, |(base, _)| base);
-    let host = base.rsplit_once('/').map_or(base, |(host, _)| host);
-    Scratch {
-        url: format!("{host}/{name}"),
-        drop_pg: Some((server.to_owned(), name)),
-    }
+/// An empty PostgreSQL database, when a server is under test.
+async fn postgres_scratch() -> Option<Scratch> {
+    let postgres = testing::empty_postgres("cli_backup").await?;
+    Some(Scratch {
+        url: postgres.url.clone(),
+        _postgres: Some(postgres),
+    })
 }
 
 /// The shop-theft example for a new synthetic person, referred today.
@@ -344,7 +301,7 @@ enum Taken {
     Snapshot(PathBuf),
 }
 
-async fn backup_under_load(source: Scratch, label: &str, pg: Option<&str>) {
+async fn backup_under_load(source: Scratch, label: &str) {
     let dir = tempfile::tempdir().unwrap();
     let (app, actor) = new_app(&source.url).await;
     // A few cases first, written by none of the writers (their own names and birthdays).
@@ -429,9 +386,7 @@ async fn backup_under_load(source: Scratch, label: &str, pg: Option<&str>) {
                     "sqlite",
                     sqlite_scratch(dir.path(), &format!("r{}.db", Uuid::now_v7().simple())),
                 )];
-                if let Some(server) = pg {
-                    targets.push(("postgres", postgres_scratch(server).await));
-                }
+                targets.extend(postgres_scratch().await.map(|t| ("postgres", t)));
                 for (target_label, target) in targets {
                     let what = format!("{label} dump {} into {target_label}", file.display());
                     let output =
@@ -465,14 +420,8 @@ async fn backup_under_load(source: Scratch, label: &str, pg: Option<&str>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_backup_taken_under_load_restores_to_a_consistent_database() {
     let dir = tempfile::tempdir().unwrap();
-    let pg = postgres_server();
-    backup_under_load(
-        sqlite_scratch(dir.path(), "source.db"),
-        "sqlite",
-        pg.as_deref(),
-    )
-    .await;
-    if let Some(server) = pg.as_deref() {
-        backup_under_load(postgres_scratch(server).await, "postgres", Some(server)).await;
+    backup_under_load(sqlite_scratch(dir.path(), "source.db"), "sqlite").await;
+    if let Some(source) = postgres_scratch().await {
+        backup_under_load(source, "postgres").await;
     }
 }
