@@ -3,7 +3,7 @@
 //! and case by case the bulk rows say what the use-case path's rows say.
 
 use checkpoint_app::referrals::{NewReferral, PersonChoice};
-use checkpoint_app::reports::{ReportConfig, ReportName, ReportQuery};
+use checkpoint_app::reports::{ReportBundle, ReportConfig, ReportName, ReportQuery};
 use checkpoint_app::worklists::Page;
 use checkpoint_app::{App, Clock, PasswordCost, PolicyRegistry, Settings};
 use checkpoint_domain::lifecycle::CaseState;
@@ -20,6 +20,23 @@ pub fn app_on(db: Db, policies: PolicyRegistry) -> App {
         ..Settings::default()
     };
     App::new(db, policies, Clock::System, settings)
+}
+
+/// Report `name` as the demo analyst reads it, with the default query and settings.
+pub async fn analyst_report(app: &App, name: ReportName) -> ReportBundle {
+    let analyst = app
+        .sign_in("demo.analyst", DEMO_PASSWORD)
+        .await
+        .unwrap()
+        .actor;
+    app.report(
+        &analyst,
+        name,
+        &ReportQuery::default(),
+        &ReportConfig::default(),
+    )
+    .await
+    .unwrap()
 }
 
 /// Two years of referrals ending mid-2026.
@@ -194,20 +211,7 @@ async fn a_bulk_load_keeps_the_invariants_the_use_cases_keep() {
         );
 
         // Reports, the caseload and case pages read bulk data like played data.
-        let analyst = app
-            .sign_in("demo.analyst", DEMO_PASSWORD)
-            .await
-            .unwrap()
-            .actor;
-        let bundle = app
-            .report(
-                &analyst,
-                ReportName::All,
-                &ReportQuery::default(),
-                &ReportConfig::default(),
-            )
-            .await
-            .unwrap();
+        let bundle = analyst_report(&app, ReportName::All).await;
         assert!(bundle.funnel.is_some(), "{label}: funnel");
         let navigator = app
             .sign_in("demo.navigator", DEMO_PASSWORD)

@@ -3,8 +3,8 @@
 //! app's concealed sequence does, and with the arrest feed imported the trial report recovers
 //! the effect the generator was given.
 
-use crate::bulk::app_on;
-use checkpoint_app::reports::{ReportConfig, ReportName, ReportQuery};
+use crate::bulk::{analyst_report, app_on};
+use checkpoint_app::reports::ReportName;
 use checkpoint_domain::lifecycle::TrialArm;
 use checkpoint_store::testing::{self, backends, scalar};
 use checkpoint_store::{Db, trials};
@@ -85,20 +85,7 @@ async fn the_demo_randomises_into_both_arms() {
         .await;
         assert_eq!(controls as usize, arms[&TrialArm::Control], "{label}");
         // The trial report shows both arms.
-        let analyst = app
-            .sign_in("demo.analyst", DEMO_PASSWORD)
-            .await
-            .unwrap()
-            .actor;
-        let bundle = app
-            .report(
-                &analyst,
-                ReportName::Trial,
-                &ReportQuery::default(),
-                &ReportConfig::default(),
-            )
-            .await
-            .unwrap();
+        let bundle = analyst_report(&app, ReportName::Trial).await;
         let trial = bundle.trial.expect("a trial report");
         let arms: Vec<TrialArm> = trial.consort.arms.iter().map(|a| a.arm).collect();
         assert_eq!(arms, [TrialArm::Treatment, TrialArm::Control], "{label}");
@@ -173,20 +160,7 @@ async fn the_trial_report_recovers_the_effect_the_generator_was_given() {
         .unwrap();
     println!("{summary}");
     assert_eq!(summary.failed_cases, 0, "{:?}", summary.notes);
-    let analyst = app
-        .sign_in("demo.analyst", DEMO_PASSWORD)
-        .await
-        .unwrap()
-        .actor;
-    let bundle = app
-        .report(
-            &analyst,
-            ReportName::Trial,
-            &ReportQuery::default(),
-            &ReportConfig::default(),
-        )
-        .await
-        .unwrap();
+    let bundle = analyst_report(&app, ReportName::Trial).await;
     let trial = bundle.trial.expect("a trial report");
     let outcome = trial
         .outcomes
