@@ -7,13 +7,13 @@
 # server; a scratch database is created there and dropped afterwards. Set it to "" to skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 count=${1:-2000}
 rounds=${2:-3}
 pg_server=${BENCH_POSTGRES_URL-postgres://postgres@127.0.0.1:5432/postgres}
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-echo "kernel:  $(uname -sr)"
+describe_machine
 cargo build --release -q -p checkpoint-store --example case_write_bench
 bin=target/release/examples/case_write_bench
 

@@ -14,6 +14,7 @@
 # CHECKPOINT_BIN: a prebuilt binary to measure instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 cases=${1:-1000000}
 seed=${2:-7}
@@ -21,15 +22,8 @@ pg_server=${BENCH_POSTGRES_URL-postgres://postgres@127.0.0.1:5432/postgres}
 keep=${BENCH_KEEP_DIR:-}
 backends=${BENCH_BACKENDS:-sqlite postgres}
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-echo "memory:  $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "kernel:  $(uname -sr)"
-bin=${CHECKPOINT_BIN:-target/release/checkpoint}
-if [[ -z "${CHECKPOINT_BIN:-}" ]]; then
-    echo "+ cargo build --release -p checkpoint-cli"
-    cargo build --release -q -p checkpoint-cli
-fi
-echo "binary:  $bin ($(git log -1 --format='%h %cs' 2>/dev/null || echo 'unknown commit'))"
+describe_machine
+release_binary
 
 scratch=$(mktemp -d)
 pg_db=""

@@ -11,22 +11,15 @@
 # CHECKPOINT_BIN: a prebuilt binary to measure instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 csv_cases=${1:-1000000}
 db_cases=${2:-500}
 seed=${3:-7}
 pg_server=${BENCH_POSTGRES_URL-postgres://postgres@127.0.0.1:5432/postgres}
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-echo "memory:  $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
-echo "kernel:  $(uname -sr)"
-# CHECKPOINT_BIN: use an already built binary (e.g. one built from a clean checkout).
-bin=${CHECKPOINT_BIN:-target/release/checkpoint}
-if [[ -z "${CHECKPOINT_BIN:-}" ]]; then
-    echo "+ cargo build --release -p checkpoint-cli"
-    cargo build --release -q -p checkpoint-cli
-fi
-echo "binary:  $bin ($(git log -1 --format='%h %cs' 2>/dev/null || echo 'unknown commit'))"
+describe_machine
+release_binary
 
 scratch=$(mktemp -d)
 pg_db=""

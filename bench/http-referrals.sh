@@ -12,6 +12,7 @@
 # Needs wrk (Debian package `wrk`; installed with apt-get when missing), curl and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 seconds=${1:-20}
 threads=${2:-2}
@@ -24,14 +25,9 @@ if ! command -v wrk >/dev/null; then
     apt-get install -y -q wrk >/dev/null
 fi
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-echo "kernel:  $(uname -sr); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
-if [[ -n "${CHECKPOINT_BIN:-}" ]]; then
-    bin=$CHECKPOINT_BIN
-else
-    cargo build --release -q -p checkpoint-cli
-    bin=${CARGO_TARGET_DIR:-target}/release/checkpoint
-fi
+describe_machine
+echo "wrk:     $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
+release_binary
 
 scratch=$(mktemp -d)
 server_pid=""

@@ -21,21 +21,15 @@
 # CHECKPOINT_BIN: a prebuilt binary to measure instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 rows=${1:-1000000}
 people_wanted=${2:-20000}
 seed=${3:-7}
 pg_server=${BENCH_POSTGRES_URL-}
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-echo "memory:  $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
-echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (other builders share the cores)"
-bin=${CHECKPOINT_BIN:-target/release/checkpoint}
-if [[ -z "${CHECKPOINT_BIN:-}" ]]; then
-    echo "+ cargo build --release -p checkpoint-cli"
-    cargo build --release -q -p checkpoint-cli
-fi
-echo "binary:  $bin ($(git log -1 --format='%h %cs' 2>/dev/null || echo 'unknown commit'))"
+describe_machine
+release_binary
 
 work=bench/out/import-arrests
 rm -rf "$work"

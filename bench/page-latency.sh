@@ -18,6 +18,7 @@
 # with apt-get when missing), curl, python3, sqlite3 and psql.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 cases=${1:-1000000}
 seconds=${2:-30}
@@ -32,15 +33,9 @@ if ! command -v wrk >/dev/null; then
     apt-get install -y -q wrk >/dev/null
 fi
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-echo "kernel:  $(uname -sr); $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-if [[ -n "${CHECKPOINT_BIN:-}" ]]; then
-    bin=$CHECKPOINT_BIN
-else
-    cargo build --release -q -p checkpoint-cli
-    bin=${CARGO_TARGET_DIR:-target}/release/checkpoint
-fi
-echo "binary:  $bin ($(git log -1 --format='%h %cs' 2>/dev/null || echo 'unknown commit'))"
+describe_machine
+echo "wrk:     $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
+release_binary
 
 scratch=$(mktemp -d)
 server_pid=""

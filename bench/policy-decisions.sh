@@ -3,8 +3,9 @@
 # referrals (divan). Peer: the issue's limit of 1,000,000 decisions per second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 echo "date:    $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+describe_machine
 echo "command: cargo bench -p checkpoint-domain --bench policy"
 cargo bench -q -p checkpoint-domain --bench policy 2>&1 | tee /tmp/policy-bench.txt
 # divan reports the time for the 64-referral batch; turn the median into decisions per second.

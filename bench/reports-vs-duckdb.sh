@@ -33,6 +33,7 @@
 # Positional CASES SEED REPEATS are still accepted (the old usage).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 cases=2000
 seed=7
@@ -65,16 +66,8 @@ pg_server=${BENCH_POSTGRES_SERVER:-postgres://postgres@127.0.0.1:5432/postgres}
 export CHECKPOINT_PASSWORD=${CHECKPOINT_PASSWORD:-checkpoint-demo}   # demo accounts (synthetic)
 user=${BENCH_USER:-demo.analyst}
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-echo "memory:  $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
-echo "kernel:  $(uname -sr)"
-echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (other builders may share the cores)"
-bin=${CHECKPOINT_BIN:-target/release/checkpoint}
-if [[ -z "${CHECKPOINT_BIN:-}" ]]; then
-    echo "+ cargo build --release -p checkpoint-cli"
-    cargo build --release -q -p checkpoint-cli
-fi
-echo "binary:  $bin ($(git log -1 --format='%h %cs' 2>/dev/null || echo 'unknown commit'))"
+describe_machine
+release_binary
 
 mkdir -p bench/out
 out=$(mktemp -d bench/out/reports.XXXXXX)
