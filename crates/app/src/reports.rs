@@ -28,6 +28,7 @@ use crate::actor::Actor;
 use crate::clock::london;
 use crate::error::AppError;
 use crate::permissions::{Action, authorise};
+use crate::report_projection;
 use checkpoint_domain::lifecycle::{CaseState, TrialArm};
 use checkpoint_domain::offence::OffenceCategory;
 use checkpoint_domain::outcome::OutcomeCode;
@@ -183,6 +184,7 @@ impl ReportQuery {
                 .transpose()?
                 .map(start_of)
                 .transpose()?,
+            marked_stale: None,
         })
     }
 
@@ -679,18 +681,27 @@ fn referral_facts(input_json: &str) -> ReferralFacts {
 /// A reoffending event as evaluation reads it: the arrest date stands for the offence date
 /// (the feed dates arrests), never proven, category from the feed's offence text.
 fn reoffence(row: &ReoffenceFacts) -> Reoffence {
+    reoffence_on(row.arrest_date.get(), parse_offence(&row.offence))
+}
+
+pub(crate) fn reoffence_on(arrest_date: Date, category: OffenceCategory) -> Reoffence {
     Reoffence {
-        offence_date: row.arrest_date.get(),
+        offence_date: arrest_date,
         proven_date: None,
-        category: parse_code(row.offence.trim()).unwrap_or(OffenceCategory::Other),
+        category,
     }
+}
+
+/// The category the feed's offence text names, or `other`.
+pub(crate) fn parse_offence(text: &str) -> OffenceCategory {
+    parse_code(text.trim()).unwrap_or(OffenceCategory::Other)
 }
 
 fn london_date(at: Instant) -> Date {
     at.get().to_zoned(london()).date()
 }
 
-fn parse_code<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+pub(crate) fn parse_code<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
 }
 
@@ -727,13 +738,12 @@ fn case_record(
     let prosecuted = reached(CaseState::ProsecutionReferred)
         || trial_arm == Some(TrialArm::Control)
         || position.ending == Some(Ending::Declined);
-    let prosecutions = u32::from(prosecuted);
-    let resources = ResourceUse {
-        navigator_hours: facts.appointments_attended as f64 * costs.navigator_hours_per_appointment,
+    let resources = resource_use(
+        facts.appointments_attended,
         interventions,
-        prosecutions,
-        court_hearings: prosecutions * costs.court_hearings_per_prosecution,
-    };
+        prosecuted,
+        costs,
+    );
     CaseRecord {
         case_id: facts.case_id.to_string(),
         scheme: facts.scheme_id.clone(),
@@ -762,6 +772,24 @@ fn case_record(
         monitored_until: facts.follow_up_until.map(|d| d.get()),
         reoffences,
         resources,
+    }
+}
+
+/// What a case used, priced later: navigator time from appointments attended, the current
+/// contract's conditions, and one prosecution (with its hearings) when the case went or goes
+/// to court.
+pub(crate) fn resource_use(
+    appointments_attended: i64,
+    interventions: BTreeMap<String, u32>,
+    prosecuted: bool,
+    costs: &CostSettings,
+) -> ResourceUse {
+    let prosecutions = u32::from(prosecuted);
+    ResourceUse {
+        navigator_hours: appointments_attended as f64 * costs.navigator_hours_per_appointment,
+        interventions,
+        prosecutions,
+        court_hearings: prosecutions * costs.court_hearings_per_prosecution,
     }
 }
 
@@ -893,14 +921,15 @@ impl App {
                 ),
             ));
         }
-        let detail = if name.includes(ReportName::Trial) {
-            ReferralDetail::Randomised
-        } else {
-            ReferralDetail::None
-        };
-        let extracted = self.extract_records(query, &config.costs, detail).await?;
+        let selection = query.selection()?;
+        // Bring the read model up to date, then read it (and derive anything changed since)
+        // in one snapshot.
+        self.refresh_report_projection().await?;
+        let mut tx = self.begin_read().await?;
+        let records = report_projection::read_records(&mut tx, &selection, &config.costs).await?;
+        tx.rollback().await?;
         let today = self.clock().today();
-        let bundle = self.build_bundle(name, query, config, &extracted.records, today);
+        let bundle = self.build_bundle(name, query, config, &records, today);
         let mut tx = self.begin().await?;
         audit::append(
             &mut tx,
@@ -915,7 +944,7 @@ impl App {
             .with_details(serde_json::json!({
                 "report": name.as_str(),
                 "query": query,
-                "cases": extracted.records.len(),
+                "cases": records.len(),
                 "settings": bundle.settings,
             })),
         )

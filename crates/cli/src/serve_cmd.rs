@@ -102,6 +102,17 @@ pub async fn run(args: ServeArgs, database_url: &str) -> anyhow::Result<()> {
         // The operator reads the logins from the terminal: stdout, not the log.
         println!("{summary}");
     }
+    // After an upgrade (migration 0010 marks every case stale) or a restore, the reports'
+    // read model is built here, in the background, in short batches that writers interleave
+    // with, rather than by the first analyst to ask for a report.
+    let refreshing = app.clone();
+    tokio::spawn(async move {
+        match refreshing.refresh_report_projection().await {
+            Ok(0) => {}
+            Ok(cases) => tracing::info!(cases, "report read model brought up to date"),
+            Err(error) => tracing::warn!(%error, "could not refresh the report read model"),
+        }
+    });
     let router = checkpoint_web::router(
         app,
         checkpoint_web::WebConfig {

@@ -178,7 +178,7 @@ const ARREST_WIDTH: usize = 15;
 /// statement (parameters bound in order): sqlx looks every numbered SQLite parameter's name
 /// up, a search through all of the statement's names, so numbered wide statements cost the
 /// square of their width, while anonymous ones are bound by position.
-fn placeholders(backend: Backend, first: usize, rows: usize, width: usize) -> String {
+pub(crate) fn placeholders(backend: Backend, first: usize, rows: usize, width: usize) -> String {
     let mut out = String::with_capacity(rows * width * 5);
     for r in 0..rows {
         if r > 0 {

@@ -38,6 +38,16 @@ pub struct CaseSelection {
     pub opened_from: Option<Instant>,
     /// Opened strictly before this instant.
     pub opened_before: Option<Instant>,
+    /// Only cases marked stale in the reports' read model ([`crate::report_projection`]).
+    pub marked_stale: Option<StaleCases>,
+}
+
+/// Which of the cases marked stale a [`CaseSelection`] takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaleCases {
+    All,
+    /// The first N by case id: one batch of a refresh.
+    First(u32),
 }
 
 /// The bit for `state` in [`CaseFacts::states_reached`]: `1 << position in CaseState::ALL`.
@@ -171,6 +181,15 @@ impl Scope {
         if selection.opened_before.is_some() {
             terms.push(format!("opened_at < ${}", terms.len() + 1));
         }
+        match selection.marked_stale {
+            None => {}
+            Some(StaleCases::All) => {
+                terms.push("id IN (SELECT case_id FROM report_stale_cases)".to_owned());
+            }
+            Some(StaleCases::First(n)) => terms.push(format!(
+                "id IN (SELECT case_id FROM report_stale_cases ORDER BY case_id LIMIT {n})"
+            )),
+        }
         Scope {
             cte: (!terms.is_empty()).then(|| {
                 format!(
@@ -196,7 +215,29 @@ impl Scope {
         }
     }
 
-    /// `JOIN selected s ON s.id = COLUMN ` when the selection filters, else nothing.
+    /// ` AND COLUMN IN (SELECT id FROM selected)` when the selection filters, else nothing.
+    /// For the tables with many rows per case: written as `IN`, SQLite searches them by case
+    /// through their index on `case_id`; written as a join it scanned the whole table and
+    /// probed the selection, which made every batch of a read-model refresh read every event.
+    fn and_within(&self, column: &str) -> String {
+        if self.cte.is_some() {
+            format!(" AND {column} IN (SELECT id FROM selected)")
+        } else {
+            String::new()
+        }
+    }
+
+    /// `WHERE COLUMN IN (SELECT id FROM selected) ` when the selection filters, else nothing.
+    fn where_within(&self, column: &str) -> String {
+        if self.cte.is_some() {
+            format!("WHERE {column} IN (SELECT id FROM selected) ")
+        } else {
+            String::new()
+        }
+    }
+
+    /// `JOIN selected s ON s.id = COLUMN ` when the selection filters, else nothing (for
+    /// `cases` itself, one row per selected id).
     fn join(&self, column: &str) -> String {
         if self.cte.is_some() {
             format!("JOIN selected s ON s.id = {column} ")
@@ -240,19 +281,19 @@ pub async fn case_facts(
     let reached = format!(
         "reached AS (SELECT e.case_id, \
              CAST(SUM(DISTINCT CAST({bits} AS BIGINT)) AS BIGINT) AS states_reached \
-         FROM case_events e {join}WHERE e.to_state IS NOT NULL GROUP BY e.case_id)",
+         FROM case_events e WHERE e.to_state IS NOT NULL{within} GROUP BY e.case_id)",
         bits = state_bits_case(),
-        join = scope.join("e.case_id"),
+        within = scope.and_within("e.case_id"),
     );
     let latest = format!(
         "latest AS (SELECT k.case_id, MAX(k.version) AS version \
          FROM contracts k {}GROUP BY k.case_id)",
-        scope.join("k.case_id")
+        scope.where_within("k.case_id")
     );
     let attended = format!(
         "attended AS (SELECT a.case_id, CAST(COUNT(*) AS BIGINT) AS attended \
-         FROM appointments a {}WHERE a.attendance IN ('attended', 'late') GROUP BY a.case_id)",
-        scope.join("a.case_id")
+         FROM appointments a WHERE a.attendance IN ('attended', 'late'){} GROUP BY a.case_id)",
+        scope.and_within("a.case_id")
     );
     let sql = format!(
         "{with}SELECT c.id AS case_id, c.person_id, c.scheme_id, c.state, c.opened_at, \
@@ -291,11 +332,11 @@ pub async fn case_events(
     let scope = Scope::of(selection);
     let sql = format!(
         "{with}SELECT e.case_id, e.sequence, e.kind, e.occurred_at, e.reason, e.payload_json \
-         FROM case_events e {join}WHERE {kinds} \
-         AND (e.kind <> 'screen' OR e.to_state = 'ineligible') \
+         FROM case_events e WHERE {kinds} \
+         AND (e.kind <> 'screen' OR e.to_state = 'ineligible'){within} \
          ORDER BY e.case_id, e.sequence",
         with = scope.with(&[]),
-        join = scope.join("e.case_id"),
+        within = scope.and_within("e.case_id"),
         kinds = event_kinds_condition("e.kind"),
     );
     Ok(on_tx!(tx, |conn| {
@@ -324,7 +365,7 @@ pub async fn conditions(
     let latest = format!(
         "latest AS (SELECT k.case_id, MAX(k.version) AS version \
          FROM contracts k {}GROUP BY k.case_id)",
-        scope.join("k.case_id")
+        scope.where_within("k.case_id")
     );
     let sql = format!(
         "{with}SELECT k.case_id, cc.condition_type, CAST(COUNT(*) AS BIGINT) AS conditions \
@@ -349,9 +390,9 @@ pub async fn reoffences(
     let scope = Scope::of(selection);
     let sql = format!(
         "{with}SELECT r.case_id, r.arrest_date, r.offence, r.phase \
-         FROM reoffending_events r {join}ORDER BY r.case_id, r.arrest_date, r.arrest_id",
+         FROM reoffending_events r {within}ORDER BY r.case_id, r.arrest_date, r.arrest_id",
         with = scope.with(&[]),
-        join = scope.join("r.case_id"),
+        within = scope.where_within("r.case_id"),
     );
     Ok(on_tx!(tx, |conn| {
         bind_selection!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), selection)
@@ -376,11 +417,11 @@ pub async fn referral_snapshots(
     };
     let sql = format!(
         "{with}SELECT a.case_id, r.received_at, r.input_json \
-         FROM screening_advice a {join}{randomised}\
+         FROM screening_advice a {randomised}\
          JOIN referrals r ON r.id = a.referral_id \
-         ORDER BY a.case_id, r.received_at, r.id",
+         {within}ORDER BY a.case_id, r.received_at, r.id",
         with = scope.with(&[]),
-        join = scope.join("a.case_id"),
+        within = scope.where_within("a.case_id"),
     );
     Ok(on_tx!(tx, |conn| {
         bind_selection!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), selection)
@@ -507,6 +548,7 @@ mod tests {
             scheme_id: Some("s".to_owned()),
             opened_from: before,
             opened_before: before,
+            marked_stale: None,
         });
         assert_eq!(
             all.with(&["b AS (SELECT 2)"]),

@@ -305,6 +305,8 @@ pub async fn write_database_with(
     if options.arrest_feed {
         summary.arrest_feed = Some(import_arrest_feed(app, config, &arrests).await?);
     }
+    // Derive the reports' read model now, so the first report does not wait for it.
+    app.refresh_report_projection().await?;
     Ok(summary)
 }
 

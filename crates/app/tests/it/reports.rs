@@ -692,3 +692,62 @@ async fn the_jdl_file_lists_participants_with_their_index_dates_and_is_a_logged_
         assert!(last.subject_id.starts_with("justice data lab file"), "{b}");
     }
 }
+
+#[tokio::test]
+async fn the_report_read_model_is_derived_from_the_records_and_a_wrong_row_is_found() {
+    use checkpoint_store::testing::raw;
+    for t in apps().await {
+        let b = t.backend;
+        let cohort = cohort(&t).await;
+        let participant = cohort
+            .people
+            .iter()
+            .find(|p| matches!(p.path, Path::Participant { .. }))
+            .expect("a participant")
+            .case_id;
+        // Everything written since the last refresh is marked stale, and not compared.
+        let before = t.app.check_report_projection().await.expect("check");
+        assert!(before.stale >= 59, "{b}: {before:?}");
+        assert!(before.wrong.is_empty(), "{b}: {before:?}");
+
+        let derived = t.app.refresh_report_projection().await.expect("refresh");
+        assert!(derived >= 59, "{b}: {derived}");
+        let after = t.app.check_report_projection().await.expect("check");
+        assert_eq!(after.stale, 0, "{b}");
+        assert!(after.checked >= 59, "{b}: {after:?}");
+        assert!(after.wrong.is_empty(), "{b}: {after:?}");
+        assert_eq!(
+            t.app.refresh_report_projection().await.expect("again"),
+            0,
+            "{b}"
+        );
+
+        // A real change after the refresh marks the case stale; the rows stay right.
+        let case = {
+            let mut tx = t.app.begin_read().await.expect("begin");
+            let row = cases::get(&mut tx, participant).await.expect("case");
+            tx.rollback().await.expect("rollback");
+            row
+        };
+        step(
+            &t,
+            case,
+            CaseStep::new(Transition::Withdraw).because("moved away"),
+        )
+        .await;
+        let changed = t.app.check_report_projection().await.expect("check");
+        assert_eq!(changed.stale, 1, "{b}: {changed:?}");
+        assert!(changed.wrong.is_empty(), "{b}: {changed:?}");
+        t.app.refresh_report_projection().await.expect("refresh");
+
+        // A row edited behind the application's back is found.
+        raw(
+            t.app.db(),
+            "UPDATE report_case_facts SET funnel_stage = 'referred', ending = NULL \
+             WHERE ending = 'completed' OR trial_arm IS NULL",
+        )
+        .await;
+        let tampered = t.app.check_report_projection().await.expect("check");
+        assert!(!tampered.wrong.is_empty(), "{b}: {tampered:?}");
+    }
+}

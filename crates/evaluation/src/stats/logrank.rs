@@ -48,17 +48,35 @@ impl LogRank {
         times.sort_by(f64::total_cmp);
         times.dedup();
 
+        // Each group's times and event times, sorted: the number at risk (time ≥ t) and the
+        // events at t are then two binary searches each, not a pass over the group per
+        // distinct event time (a national cohort has a million people and ~700 such times).
+        let sorted = |times: Vec<f64>| {
+            let mut times = times;
+            times.sort_by(f64::total_cmp);
+            times
+        };
+        let all_times: Vec<Vec<f64>> = groups
+            .iter()
+            .map(|g| sorted(g.iter().map(|o| o.time).collect()))
+            .collect();
+        let event_times: Vec<Vec<f64>> = groups
+            .iter()
+            .map(|g| sorted(g.iter().filter(|o| o.event).map(|o| o.time).collect()))
+            .collect();
         let mut observed = vec![0.0; k];
         let mut expected = vec![0.0; k];
         let mut covariance = vec![vec![0.0; k]; k];
         for &time in &times {
-            let at_risk: Vec<f64> = groups
+            let at_risk: Vec<f64> = all_times
                 .iter()
-                .map(|g| g.iter().filter(|o| o.time >= time).count() as f64)
+                .map(|g| (g.len() - g.partition_point(|&t| t < time)) as f64)
                 .collect();
-            let events: Vec<f64> = groups
+            let events: Vec<f64> = event_times
                 .iter()
-                .map(|g| g.iter().filter(|o| o.event && o.time == time).count() as f64)
+                .map(|g| {
+                    (g.partition_point(|&t| t <= time) - g.partition_point(|&t| t < time)) as f64
+                })
                 .collect();
             let n: f64 = at_risk.iter().sum();
             let d: f64 = events.iter().sum();

@@ -8,4 +8,5 @@ mod cases;
 mod errors;
 mod fixtures;
 mod helpers;
+mod report_projection;
 mod rollback;

@@ -1,0 +1,413 @@
+//! The reports' read model (`checkpoint_store::report_projection`): one stored row per case
+//! with its [`CaseRecord`] already derived, so a report over a national database reads one
+//! table instead of the event log, contracts, appointments and referral snapshots.
+//!
+//! - Rows are derived by the same code as ever ([`reports::extract`]): the read model is a
+//!   cache of its output, never a second derivation.
+//! - [`App::refresh_report_projection`] derives the rows of the cases marked stale, a batch
+//!   per short write transaction.
+//! - [`read_records`] reads the rows in the report's snapshot, and derives the cases marked
+//!   stale in that same snapshot from their records (someone may have changed one since the
+//!   refresh), so a report never shows an outdated case.
+//! - [`App::check_report_projection`] compares every row not marked stale with a fresh
+//!   derivation: the read model's invariant, checkable on a live database.
+//!
+//! What a row keeps is what does not depend on report settings: the resources are kept as
+//! appointments attended, conditions by type and whether the case was prosecuted, and priced
+//! with the report's own cost settings when read.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use checkpoint_domain::lifecycle::TrialArm;
+use checkpoint_domain::outcome::OutcomeCode;
+use checkpoint_domain::person::{EthnicGroup, Ethnicity, Sex};
+use checkpoint_evaluation::records::{
+    AgeBand, CaseRecord, Ending, FunnelPosition, FunnelStage, Month, Reoffence,
+};
+use checkpoint_store::report_projection::{self, ProjectedCase};
+use checkpoint_store::reporting::{CaseFacts, CaseSelection, StaleCases};
+use checkpoint_store::{Instant, StoreError, Tx};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::App;
+use crate::error::AppError;
+use crate::reports::{
+    self, CostSettings, ReferralDetail, parse_code, parse_offence, reoffence_on, resource_use,
+};
+
+/// Cases derived per write transaction of a refresh: long enough to amortise the queries,
+/// short enough that writers queue behind it for a fraction of a second.
+const REFRESH_BATCH: u32 = 2_000;
+
+/// What [`App::check_report_projection`] found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectionCheck {
+    /// Rows compared with a fresh derivation.
+    pub checked: u64,
+    /// Cases marked stale (not compared: a report derives them afresh).
+    pub stale: u64,
+    /// Cases not marked stale whose row is missing or differs (should be none).
+    pub wrong: Vec<Uuid>,
+}
+
+impl App {
+    /// Derives the rows of every case marked stale, a batch per write transaction, and
+    /// returns how many it derived. Run by reports before they read, by `demo generate`
+    /// after a bulk load and by `serve` at start.
+    pub async fn refresh_report_projection(&self) -> Result<u64, AppError> {
+        let batch = CaseSelection {
+            marked_stale: Some(StaleCases::First(REFRESH_BATCH)),
+            ..CaseSelection::default()
+        };
+        let costs = CostSettings::default();
+        let mut derived = 0;
+        loop {
+            let mut tx = self.begin().await?;
+            let extracted = reports::extract(&mut tx, &batch, &costs, ReferralDetail::All).await?;
+            if extracted.facts.is_empty() {
+                tx.rollback().await?;
+                return Ok(derived);
+            }
+            let rows: Vec<(Instant, ProjectedCase<'_>)> = extracted
+                .facts
+                .iter()
+                .zip(&extracted.records)
+                .map(|(facts, record)| (facts.opened_at, project(facts, record)))
+                .collect();
+            report_projection::replace(&mut tx, &rows).await?;
+            tx.commit().await?;
+            derived += rows.len() as u64;
+        }
+    }
+
+    /// Compares every stored row not marked stale with what the records give now.
+    pub async fn check_report_projection(&self) -> Result<ProjectionCheck, AppError> {
+        let mut tx = self.begin_read().await?;
+        let everything = CaseSelection::default();
+        let extracted = reports::extract(
+            &mut tx,
+            &everything,
+            &CostSettings::default(),
+            ReferralDetail::All,
+        )
+        .await?;
+        let stale: HashSet<Uuid> = report_projection::stale_cases(&mut tx, &everything)
+            .await?
+            .into_iter()
+            .collect();
+        let mut stored: HashMap<Uuid, ProjectedCase<'static>> = HashMap::new();
+        report_projection::for_each(&mut tx, &everything, &mut |row| {
+            stored.insert(row.case_id, into_owned(row));
+            Ok(())
+        })
+        .await?;
+        tx.rollback().await?;
+        let mut check = ProjectionCheck {
+            checked: 0,
+            stale: stale.len() as u64,
+            wrong: Vec::new(),
+        };
+        for (facts, record) in extracted.facts.iter().zip(&extracted.records) {
+            if stale.contains(&facts.case_id) {
+                continue;
+            }
+            check.checked += 1;
+            if stored.get(&facts.case_id) != Some(&project(facts, record)) {
+                check.wrong.push(facts.case_id);
+            }
+        }
+        Ok(check)
+    }
+}
+
+/// The records of the selected cases for a report, in `tx`'s snapshot: stored rows for the
+/// cases not marked stale, a fresh derivation for those that are.
+pub(crate) async fn read_records(
+    tx: &mut Tx,
+    selection: &CaseSelection,
+    costs: &CostSettings,
+) -> Result<Vec<CaseRecord>, AppError> {
+    let stale: HashSet<Uuid> = report_projection::stale_cases(tx, selection)
+        .await?
+        .into_iter()
+        .collect();
+    let mut reoffences: HashMap<Uuid, Vec<Reoffence>> = HashMap::new();
+    let mut categories = Codes::default();
+    report_projection::for_each_reoffence(tx, selection, &mut |row| {
+        let category = categories.get_or(row.offence, parse_offence);
+        reoffences
+            .entry(row.case_id)
+            .or_default()
+            .push(reoffence_on(row.arrest_date.get(), category));
+        Ok(())
+    })
+    .await?;
+    let mut decoder = Decoder::default();
+    let mut records = Vec::new();
+    report_projection::for_each(tx, selection, &mut |row| {
+        if !stale.contains(&row.case_id) {
+            let mut record = decoder.record(row, costs)?;
+            record.reoffences = reoffences.remove(&row.case_id).unwrap_or_default();
+            records.push(record);
+        }
+        Ok(())
+    })
+    .await?;
+    if !stale.is_empty() {
+        let marked = CaseSelection {
+            marked_stale: Some(StaleCases::All),
+            ..selection.clone()
+        };
+        let fresh = reports::extract(tx, &marked, costs, ReferralDetail::All).await?;
+        records.extend(fresh.records);
+    }
+    Ok(records)
+}
+
+/// A case's stored row, from its facts and the record derived from them.
+fn project(facts: &CaseFacts, record: &CaseRecord) -> ProjectedCase<'static> {
+    let owned = |text: String| Cow::Owned(text);
+    ProjectedCase {
+        case_id: facts.case_id,
+        scheme_id: owned(record.scheme.clone()),
+        referral_month: owned(record.referral_month.to_string()),
+        funnel_stage: owned(code(&record.position.stage)),
+        ending: record.position.ending.as_ref().map(code).map(owned),
+        ineligibility_reason: record.ineligibility_reason.clone().map(owned),
+        // A number (its serde form), kept as text like the other codes.
+        outcome_code: record.outcome_code.map(|c| owned(c.get().to_string())),
+        ethnicity_self_defined: record.ethnicity_self_defined.as_ref().map(code).map(owned),
+        ethnicity_officer_observed: record
+            .ethnicity_officer_observed
+            .as_ref()
+            .map(code)
+            .map(owned),
+        sex: owned(code(&record.sex)),
+        age_band: owned(code(&record.age_band)),
+        risk_band: record.risk_band.clone().map(owned),
+        previous_convictions: record.previous_convictions.map(i64::from),
+        trial_arm: record.trial_arm.as_ref().map(code).map(owned),
+        index_date: record.index_date.map(Into::into),
+        contract_end: record.contract_end.map(Into::into),
+        monitored_until: record.monitored_until.map(Into::into),
+        appointments_attended: facts.appointments_attended,
+        prosecuted: record.resources.prosecutions > 0,
+        interventions_json: (!record.resources.interventions.is_empty()).then(|| {
+            owned(
+                serde_json::to_string(&record.resources.interventions)
+                    .expect("a map of strings to numbers serialises"),
+            )
+        }),
+    }
+}
+
+fn into_owned(row: &ProjectedCase<'_>) -> ProjectedCase<'static> {
+    let owned = |text: &Cow<'_, str>| Cow::Owned(text.to_string());
+    ProjectedCase {
+        case_id: row.case_id,
+        scheme_id: owned(&row.scheme_id),
+        referral_month: owned(&row.referral_month),
+        funnel_stage: owned(&row.funnel_stage),
+        ending: row.ending.as_ref().map(owned),
+        ineligibility_reason: row.ineligibility_reason.as_ref().map(owned),
+        outcome_code: row.outcome_code.as_ref().map(owned),
+        ethnicity_self_defined: row.ethnicity_self_defined.as_ref().map(owned),
+        ethnicity_officer_observed: row.ethnicity_officer_observed.as_ref().map(owned),
+        sex: owned(&row.sex),
+        age_band: owned(&row.age_band),
+        risk_band: row.risk_band.as_ref().map(owned),
+        previous_convictions: row.previous_convictions,
+        trial_arm: row.trial_arm.as_ref().map(owned),
+        index_date: row.index_date,
+        contract_end: row.contract_end,
+        monitored_until: row.monitored_until,
+        appointments_attended: row.appointments_attended,
+        prosecuted: row.prosecuted,
+        interventions_json: row.interventions_json.as_ref().map(owned),
+    }
+}
+
+/// A value's serde name (the codes are unit enum variants).
+fn code<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => text,
+        other => unreachable!("a code serialises as a string, not {other:?}"),
+    }
+}
+
+/// Parsed codes by their text: a million rows carry a few dozen distinct values, so each is
+/// parsed once.
+#[derive(Debug)]
+struct Codes<T> {
+    parsed: HashMap<String, T>,
+}
+
+impl<T> Default for Codes<T> {
+    fn default() -> Self {
+        Codes {
+            parsed: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Clone> Codes<T> {
+    fn get_or(&mut self, text: &str, parse: impl FnOnce(&str) -> T) -> T {
+        if let Some(value) = self.parsed.get(text) {
+            return value.clone();
+        }
+        let value = parse(text);
+        self.parsed.insert(text.to_owned(), value.clone());
+        value
+    }
+}
+
+fn invalid(column: &str, text: &str) -> StoreError {
+    StoreError::InvalidStoredValue(format!("report_case_facts.{column}: {text:?}"))
+}
+
+/// Rebuilds records from stored rows, parsing each distinct code once.
+#[derive(Debug, Default)]
+struct Decoder {
+    months: Codes<Option<Month>>,
+    stages: Codes<Option<FunnelStage>>,
+    endings: Codes<Option<Ending>>,
+    outcomes: Codes<Option<OutcomeCode>>,
+    ethnicities: Codes<Option<Ethnicity>>,
+    ethnic_groups: Codes<Option<EthnicGroup>>,
+    sexes: Codes<Option<Sex>>,
+    age_bands: Codes<Option<AgeBand>>,
+    arms: Codes<Option<TrialArm>>,
+    interventions: Codes<Option<BTreeMap<String, u32>>>,
+}
+
+/// The value `text` codes for, through `cache`.
+fn decode<T: Clone>(
+    cache: &mut Codes<Option<T>>,
+    column: &str,
+    text: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, StoreError> {
+    cache
+        .get_or(text, parse)
+        .ok_or_else(|| invalid(column, text))
+}
+
+/// [`decode`] for a column that may be NULL.
+fn decode_optional<T: Clone>(
+    cache: &mut Codes<Option<T>>,
+    column: &str,
+    text: Option<&str>,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<Option<T>, StoreError> {
+    text.map(|t| decode(cache, column, t, parse)).transpose()
+}
+
+impl Decoder {
+    fn record(
+        &mut self,
+        row: &ProjectedCase<'_>,
+        costs: &CostSettings,
+    ) -> Result<CaseRecord, StoreError> {
+        let interventions = decode_optional(
+            &mut self.interventions,
+            "interventions_json",
+            row.interventions_json.as_deref(),
+            |json| serde_json::from_str(json).ok(),
+        )?
+        .unwrap_or_default();
+        let previous_convictions = row
+            .previous_convictions
+            .map(|n| u32::try_from(n).map_err(|_| invalid("previous_convictions", &n.to_string())))
+            .transpose()?;
+        Ok(CaseRecord {
+            case_id: row.case_id.to_string(),
+            scheme: row.scheme_id.to_string(),
+            referral_month: decode(
+                &mut self.months,
+                "referral_month",
+                &row.referral_month,
+                parse_month,
+            )?,
+            position: FunnelPosition {
+                stage: decode(
+                    &mut self.stages,
+                    "funnel_stage",
+                    &row.funnel_stage,
+                    parse_code,
+                )?,
+                ending: decode_optional(
+                    &mut self.endings,
+                    "ending",
+                    row.ending.as_deref(),
+                    parse_code,
+                )?,
+            },
+            ineligibility_reason: row.ineligibility_reason.as_deref().map(str::to_owned),
+            decline_reason: None,
+            outcome_code: decode_optional(
+                &mut self.outcomes,
+                "outcome_code",
+                row.outcome_code.as_deref(),
+                |text| OutcomeCode::new(text.parse().ok()?).ok(),
+            )?,
+            ethnicity_self_defined: decode_optional(
+                &mut self.ethnicities,
+                "ethnicity_self_defined",
+                row.ethnicity_self_defined.as_deref(),
+                parse_code,
+            )?,
+            ethnicity_officer_observed: decode_optional(
+                &mut self.ethnic_groups,
+                "ethnicity_officer_observed",
+                row.ethnicity_officer_observed.as_deref(),
+                parse_code,
+            )?,
+            sex: decode(&mut self.sexes, "sex", &row.sex, parse_code)?,
+            age_band: decode(&mut self.age_bands, "age_band", &row.age_band, parse_code)?,
+            risk_band: row.risk_band.as_deref().map(str::to_owned),
+            previous_convictions,
+            trial_arm: decode_optional(
+                &mut self.arms,
+                "trial_arm",
+                row.trial_arm.as_deref(),
+                parse_code,
+            )?,
+            index_date: row.index_date.map(Into::into),
+            contract_end: row.contract_end.map(Into::into),
+            monitored_until: row.monitored_until.map(Into::into),
+            reoffences: Vec::new(),
+            resources: resource_use(
+                row.appointments_attended,
+                interventions,
+                row.prosecuted,
+                costs,
+            ),
+        })
+    }
+}
+
+/// `YYYY-MM` as written by [`Month`]'s `Display`.
+fn parse_month(text: &str) -> Option<Month> {
+    let (year, month) = text.split_once('-')?;
+    Some(Month {
+        year: year.parse().ok()?,
+        month: month.parse().ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_month_reads_back_as_written() {
+        let month = Month {
+            year: 2026,
+            month: 3,
+        };
+        assert_eq!(parse_month(&month.to_string()), Some(month));
+        assert_eq!(parse_month("2026"), None);
+    }
+}
