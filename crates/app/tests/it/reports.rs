@@ -751,3 +751,24 @@ async fn the_report_read_model_is_derived_from_the_records_and_a_wrong_row_is_fo
         assert!(!tampered.wrong.is_empty(), "{b}: {tampered:?}");
     }
 }
+
+#[tokio::test]
+async fn every_report_over_a_selection_with_no_cases_is_empty_not_a_crash() {
+    for t in apps().await {
+        let b = t.backend;
+        cohort(&t).await;
+        let nobody = ReportQuery {
+            scheme: Some(SCHEME.to_owned()),
+            from: Some(date(2035, 1, 1)),
+            to: None,
+        };
+        for name in ReportName::ALL {
+            let bundle = t
+                .app
+                .report(&t.analyst, name, &nobody, &ReportConfig::default())
+                .await
+                .unwrap_or_else(|e| panic!("{b}: {name}: {e}"));
+            assert_eq!(bundle.cases.value(), Some(0), "{b}: {name}");
+        }
+    }
+}

@@ -212,7 +212,8 @@ pub fn disproportionality_report(
                 (3, &[4, 9]),
                 (4, &[5, 10]),
             ];
-            let (cells, totals) = suppress_grid(&rows, &splits, settings.suppression);
+            // Six stage counts, then the five drops between them.
+            let (cells, totals) = suppress_grid(&rows, 11, &splits, settings.suppression);
             any_suppressed |= cells
                 .iter()
                 .flatten()

@@ -74,11 +74,13 @@ pub(crate) fn suppression_warning(any_suppressed: bool, threshold: u64) -> Optio
     })
 }
 
-/// Suppresses a grid of groups (rows) × quantities (columns) plus a totals row, where
+/// Suppresses a grid of groups (rows) × `width` quantities (columns) plus a totals row, where
 /// `row_splits` lists `(total, parts)` within a row that add up. Columns add up over groups to
-/// the totals row. Returns the groups' counts and the totals row.
+/// the totals row. Returns the groups' counts and the totals row (all zeros when there are no
+/// groups: a selection with no cases).
 pub(crate) fn suppress_grid(
     rows: &[Vec<u64>],
+    width: usize,
     row_splits: &[(usize, &[usize])],
     policy: SuppressionPolicy,
 ) -> (
@@ -86,11 +88,10 @@ pub(crate) fn suppress_grid(
     Vec<crate::suppression::Count>,
 ) {
     use crate::suppression::{Line, suppress};
-    let width = rows.first().map_or(0, Vec::len);
-    if width == 0 {
-        // No cells: nothing to suppress, and the row lines below would name cells that do
-        // not exist (a report over a selection with no cases in a group).
-        return (rows.iter().map(|_| Vec::new()).collect(), Vec::new());
+    debug_assert!(rows.iter().all(|r| r.len() == width));
+    if rows.is_empty() {
+        // Nothing to suppress, and the row lines below would name cells that do not exist.
+        return (Vec::new(), vec![policy.count(0); width]);
     }
     let mut values: Vec<u64> = rows.iter().flatten().copied().collect();
     values.extend((0..width).map(|c| rows.iter().map(|r| r[c]).sum::<u64>()));
@@ -111,11 +112,7 @@ pub(crate) fn suppress_grid(
     }
     let counts = suppress(&values, &lines, policy);
     let mut chunks: Vec<Vec<_>> = counts.chunks(width.max(1)).map(<[_]>::to_vec).collect();
-    let totals = if width == 0 {
-        Vec::new()
-    } else {
-        chunks.pop().unwrap_or_default()
-    };
+    let totals = chunks.pop().unwrap_or_default();
     (chunks, totals)
 }
 
@@ -125,16 +122,19 @@ mod tests {
     use crate::suppression::SuppressionPolicy;
 
     #[test]
-    fn an_empty_grid_has_nothing_to_suppress() {
+    fn an_empty_grid_has_nothing_to_suppress_and_zero_totals() {
         // A group with no cases gives no rows; the splits must not name cells that do not exist.
-        let (cells, totals) = suppress_grid(&[], &[(3, &[0, 1])], SuppressionPolicy::default());
-        assert!(cells.is_empty() && totals.is_empty());
+        let (cells, totals) = suppress_grid(&[], 4, &[(3, &[0, 1])], SuppressionPolicy::default());
+        assert!(cells.is_empty());
+        assert_eq!(totals.len(), 4);
+        assert!(totals.iter().all(|c| c.value() == Some(0)), "{totals:?}");
     }
 
     #[test]
     fn a_grid_keeps_a_withheld_cell_unrecoverable_from_its_total() {
         let rows = vec![vec![3, 40, 43], vec![30, 40, 70]];
-        let (cells, totals) = suppress_grid(&rows, &[(2, &[0, 1])], SuppressionPolicy::default());
+        let (cells, totals) =
+            suppress_grid(&rows, 3, &[(2, &[0, 1])], SuppressionPolicy::default());
         assert!(cells[0][0].is_suppressed());
         let withheld_in_row = cells[0].iter().filter(|c| c.is_suppressed()).count();
         assert!(withheld_in_row >= 2, "{cells:?}");

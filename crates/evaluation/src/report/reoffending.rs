@@ -218,7 +218,12 @@ pub(crate) fn window_rows(
             ]
         })
         .collect();
-    let (cells, totals) = suppress_grid(&rows, &[(3, &[0, 1]), (4, &[3, 2])], settings.suppression);
+    let (cells, totals) = suppress_grid(
+        &rows,
+        5,
+        &[(3, &[0, 1]), (4, &[3, 2])],
+        settings.suppression,
+    );
     let policy = settings.suppression;
     let build = |name: &str, c: &[Count], reoffences: u64| {
         let reoffences = policy.count(reoffences);
