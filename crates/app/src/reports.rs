@@ -16,8 +16,12 @@
 //! | index date | contract start (participants whose contract started); allocation date (controls); decline date (decliners) |
 //! | reoffences | `reoffending_events`: arrests from the feed linked to the person by monitoring, after the case's offence and on contract or within follow-up (see [`REOFFENDING_SOURCE`]); offence category from the feed's offence text |
 //! | monitored until | `cases.follow_up_until` (none while the case is open): windows ending later are not measured |
-//! | risk band, previous convictions | the referral the latest screening saw (`referrals.input_json`); read for the trial's randomised cases only, and for every case in the extract |
+//! | risk band, previous convictions | the referral the latest screening saw (`referrals.input_json`) |
 //! | resources | appointments attended × hours per appointment; current contract's conditions by type; one prosecution for prosecution referrals, controls and decliners (the usual process) |
+//!
+//! Reports do not run this derivation each time: they read its stored output, one row per case
+//! kept current by triggers ([`crate::report_projection`]), and derive afresh only the cases
+//! changed since the rows were written.
 //!
 //! Settings ([`ReportConfig`]) are read from TOML by the CLI (`reports.example.toml` at the
 //! repository root documents every key) or taken from defaults: the suppression threshold and
@@ -800,14 +804,13 @@ pub(crate) struct Extracted {
     pub records: Vec<CaseRecord>,
 }
 
-/// Which cases' referral snapshots to read (previous convictions, risk band): JSON documents,
+/// Whether to read the referral snapshots (previous convictions, risk band): JSON documents,
 /// so only where they are used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ReferralDetail {
+    /// Not needed (the Justice Data Lab file).
     None,
-    /// The trial's balance table: cases with a trial allocation.
-    Randomised,
-    /// The case-level extract.
+    /// Every selected case's (the reports' read model, the case-level extract).
     All,
 }
 
@@ -845,10 +848,9 @@ pub(crate) async fn extract(
             .reoffences
             .push(reoffence(&row));
     }
-    if detail != ReferralDetail::None {
-        let randomised_only = detail == ReferralDetail::Randomised;
+    if detail == ReferralDetail::All {
         // In time order: the last snapshot of a case wins.
-        for row in reporting::referral_snapshots(tx, selection, randomised_only).await? {
+        for row in reporting::referral_snapshots(tx, selection, false).await? {
             reads.entry(row.case_id).or_default().referral = referral_facts(&row.input_json);
         }
     }
