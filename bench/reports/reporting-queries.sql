@@ -1,5 +1,6 @@
--- The reads of crates/store/src/reporting.rs for a report over every case (no scheme or
--- date filter, so no `selected` CTE and no join on it), for
+-- The reads of crates/store/src/reporting.rs over every case (no scheme or date filter, so
+-- no `selected` CTE and no join on it): what deriving the whole reports' read model reads
+-- (a report reads `report_case_facts`, last below, and derives only the stale cases), for
 -- `bench/reports-vs-duckdb.sh --explain`, which puts EXPLAIN QUERY PLAN (SQLite) or
 -- EXPLAIN (ANALYZE, BUFFERS) (PostgreSQL) in place of each line that names a query below.
 -- The state bitmask's CASE is cut to two arms (the plan does not depend on it); keep the
@@ -50,8 +51,16 @@ SELECT r.case_id, r.arrest_date, r.offence, r.phase
 FROM reoffending_events r
 ORDER BY r.case_id, r.arrest_date, r.arrest_id;
 
--- QUERY referral_snapshots (randomised only)
+-- QUERY referral_snapshots
 SELECT a.case_id, r.received_at, r.input_json
-FROM screening_advice a JOIN trial_allocations t ON t.case_id = a.case_id
+FROM screening_advice a
 JOIN referrals r ON r.id = a.referral_id
 ORDER BY a.case_id, r.received_at, r.id;
+
+-- QUERY report_case_facts
+SELECT f.case_id, f.scheme_id, f.referral_month, f.funnel_stage, f.ending,
+    f.ineligibility_reason, f.outcome_code, f.ethnicity_self_defined,
+    f.ethnicity_officer_observed, f.sex, f.age_band, f.risk_band, f.previous_convictions,
+    f.trial_arm, f.index_date, f.contract_end, f.monitored_until, f.appointments_attended,
+    f.prosecuted, f.interventions_json
+FROM report_case_facts f;

@@ -850,7 +850,7 @@ pub(crate) async fn extract(
     }
     if detail == ReferralDetail::All {
         // In time order: the last snapshot of a case wins.
-        for row in reporting::referral_snapshots(tx, selection, false).await? {
+        for row in reporting::referral_snapshots(tx, selection).await? {
             reads.entry(row.case_id).or_default().referral = referral_facts(&row.input_json);
         }
     }

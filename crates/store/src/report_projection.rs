@@ -19,7 +19,7 @@ use crate::arrests::placeholders;
 use crate::bulk_read::{Param, RowView, for_each_row};
 use crate::db::{Tx, on_tx};
 use crate::error::StoreError;
-use crate::reporting::CaseSelection;
+use crate::reporting::{CaseSelection, selection_filter};
 use crate::time::{CivilDate, Instant};
 
 /// One case as the reports read it. Codes are the evaluation crate's serde names; strings are
@@ -115,23 +115,10 @@ fn decode<'r>(row: &'r dyn RowView) -> Result<ProjectedCase<'r>, StoreError> {
     })
 }
 
-/// `WHERE …` over the selection's scheme and dates (the read model has both columns), and
-/// the parameters it names.
+/// `WHERE …` over the selection's scheme and dates (the read model has both columns, as
+/// `cases` does), and the parameters it names.
 fn filter(selection: &CaseSelection, table: &str) -> (String, Vec<Param>) {
-    let mut terms = Vec::new();
-    let mut params = Vec::new();
-    if let Some(scheme) = &selection.scheme_id {
-        params.push(Param::Text(scheme.clone()));
-        terms.push(format!("{table}.scheme_id = ${}", params.len()));
-    }
-    if let Some(from) = selection.opened_from {
-        params.push(Param::Instant(from));
-        terms.push(format!("{table}.opened_at >= ${}", params.len()));
-    }
-    if let Some(before) = selection.opened_before {
-        params.push(Param::Instant(before));
-        terms.push(format!("{table}.opened_at < ${}", params.len()));
-    }
+    let (terms, params) = selection_filter(selection, &format!("{table}."));
     let clause = if terms.is_empty() {
         String::new()
     } else {

@@ -26,6 +26,7 @@
 use checkpoint_domain::lifecycle::CaseState;
 use uuid::Uuid;
 
+use crate::bulk_read::Param;
 use crate::db::{Tx, on_tx};
 use crate::error::StoreError;
 use crate::time::{CivilDate, Instant};
@@ -160,8 +161,8 @@ pub const EVENT_KINDS: [&str; 5] = [
 ];
 
 /// How a query keeps to the selection. When the selection filters (by scheme or dates), a CTE
-/// `selected` holds the chosen case ids, with a `$N` placeholder for each filter set (scheme,
-/// then from, then before; bound by [`bind_selection!`]) so the planner can use
+/// `selected` holds the chosen case ids, with a `$N` placeholder for each filter set
+/// ([`selection_filter`]; bound by [`bind_selection!`]) so the planner can use
 /// `cases (scheme_id, opened_at)`, and each read joins it. When the selection is every case,
 /// there is no CTE and no join: every event, contract and appointment belongs to some case,
 /// and the join would only cost a materialised list and a temporary index.
@@ -169,18 +170,33 @@ struct Scope {
     cte: Option<String>,
 }
 
+/// The selection's scheme and date filters as terms on the columns of `cases` (or of a table
+/// with the same `scheme_id` and `opened_at`), prefixed with `qualifier` (`""` or `"f."`),
+/// numbered `$1`, `$2`, … in the order of the parameters returned with them.
+pub(crate) fn selection_filter(
+    selection: &CaseSelection,
+    qualifier: &str,
+) -> (Vec<String>, Vec<Param>) {
+    let mut terms = Vec::new();
+    let mut params = Vec::new();
+    if let Some(scheme) = &selection.scheme_id {
+        params.push(Param::Text(scheme.clone()));
+        terms.push(format!("{qualifier}scheme_id = ${}", params.len()));
+    }
+    if let Some(from) = selection.opened_from {
+        params.push(Param::Instant(from));
+        terms.push(format!("{qualifier}opened_at >= ${}", params.len()));
+    }
+    if let Some(before) = selection.opened_before {
+        params.push(Param::Instant(before));
+        terms.push(format!("{qualifier}opened_at < ${}", params.len()));
+    }
+    (terms, params)
+}
+
 impl Scope {
     fn of(selection: &CaseSelection) -> Scope {
-        let mut terms = Vec::new();
-        if selection.scheme_id.is_some() {
-            terms.push(format!("scheme_id = ${}", terms.len() + 1));
-        }
-        if selection.opened_from.is_some() {
-            terms.push(format!("opened_at >= ${}", terms.len() + 1));
-        }
-        if selection.opened_before.is_some() {
-            terms.push(format!("opened_at < ${}", terms.len() + 1));
-        }
+        let (mut terms, _) = selection_filter(selection, "");
         match selection.marked_stale {
             None => {}
             Some(StaleCases::All) => {
@@ -247,18 +263,15 @@ impl Scope {
     }
 }
 
-/// Binds the parameters [`Scope`] placed, in its order.
+/// Binds the parameters [`Scope`] placed ([`selection_filter`]'s), in its order.
 macro_rules! bind_selection {
     ($query:expr, $selection:expr) => {{
         let mut query = $query;
-        if let Some(scheme) = $selection.scheme_id.as_deref() {
-            query = query.bind(scheme);
-        }
-        if let Some(from) = $selection.opened_from {
-            query = query.bind(from);
-        }
-        if let Some(before) = $selection.opened_before {
-            query = query.bind(before);
+        for param in selection_filter($selection, "").1 {
+            query = match param {
+                Param::Text(text) => query.bind(text),
+                Param::Instant(instant) => query.bind(instant),
+            };
         }
         query
     }};
@@ -401,23 +414,16 @@ pub async fn reoffences(
     }))
 }
 
-/// Every referral snapshot screened for the selected cases (or, with `randomised_only`, for
-/// those with a trial allocation), by case then time received: the last of a case is the one
-/// its latest screening saw.
+/// Every referral snapshot screened for the selected cases, by case then time received: the
+/// last of a case is the one its latest screening saw.
 pub async fn referral_snapshots(
     tx: &mut Tx,
     selection: &CaseSelection,
-    randomised_only: bool,
 ) -> Result<Vec<ReferralSnapshot>, StoreError> {
     let scope = Scope::of(selection);
-    let randomised = if randomised_only {
-        "JOIN trial_allocations t ON t.case_id = a.case_id "
-    } else {
-        ""
-    };
     let sql = format!(
         "{with}SELECT a.case_id, r.received_at, r.input_json \
-         FROM screening_advice a {randomised}\
+         FROM screening_advice a \
          JOIN referrals r ON r.id = a.referral_id \
          {within}ORDER BY a.case_id, r.received_at, r.id",
         with = scope.with(&[]),
