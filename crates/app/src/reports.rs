@@ -797,6 +797,25 @@ pub(crate) fn resource_use(
     }
 }
 
+/// Runs `section` on its own thread of `scope` if the report includes it.
+fn spawn_if<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    wanted: bool,
+    section: impl FnOnce() -> T + Send + 'scope,
+) -> Option<std::thread::ScopedJoinHandle<'scope, T>> {
+    wanted.then(|| scope.spawn(section))
+}
+
+/// The section's result; a panic in the section goes on unwinding here, as if it had run
+/// on this thread.
+fn joined<T>(section: Option<std::thread::ScopedJoinHandle<'_, T>>) -> Option<T> {
+    section.map(|handle| {
+        handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// Case records with the store's facts they came from (exports need both).
 #[derive(Debug, Clone)]
 pub(crate) struct Extracted {
@@ -1045,54 +1064,65 @@ impl App {
                 "No unit costs are configured: every cost is zero. Set the force's own figures in the settings file ([costs]); published figures are [UNVERIFIED] placeholders.",
             ));
         }
-        let funnel = name
-            .includes(ReportName::Funnel)
-            .then(|| funnel_report(records, &report_settings));
-        let reoffending = name.includes(ReportName::Reoffending).then(|| {
-            reoffending_report(
-                records,
-                today,
-                config.grouping,
-                &reoffending_config,
-                &report_settings,
+        let trial_config = TrialConfig {
+            reoffending: reoffending_config.clone(),
+            outcome_windows: config.trial_outcome_months.clone(),
+            minimum_effect: config.trial_minimum_effect,
+        };
+        let disproportionality_config = DisproportionalityConfig {
+            reference_ethnic_group: settings.reference.ethnic_group,
+            reference_sex: settings.reference.sex,
+            reference_age_band: settings.reference.age_band,
+            rules: RriRules {
+                min_events: config.rri_min_events,
+                min_base: config.rri_min_base,
+            },
+        };
+        // The sections only read the records, so they run side by side: at a million cases
+        // each one is several passes over memory that no longer fits in a cache.
+        let (funnel, reoffending, trial, disproportionality, cost) = std::thread::scope(|scope| {
+            let funnel = spawn_if(scope, name.includes(ReportName::Funnel), || {
+                funnel_report(records, &report_settings)
+            });
+            let reoffending = spawn_if(scope, name.includes(ReportName::Reoffending), || {
+                reoffending_report(
+                    records,
+                    today,
+                    config.grouping,
+                    &reoffending_config,
+                    &report_settings,
+                )
+            });
+            let trial = spawn_if(scope, name.includes(ReportName::Trial), || {
+                trial_report(records, today, &trial_config, &report_settings)
+            });
+            let disproportionality =
+                spawn_if(scope, name.includes(ReportName::Disproportionality), || {
+                    disproportionality_report(records, &disproportionality_config, &report_settings)
+                });
+            let cost = spawn_if(scope, name.includes(ReportName::Cost), || {
+                let mut warnings = Vec::new();
+                let report = self.cost_section(
+                    records,
+                    &settings,
+                    rules,
+                    today,
+                    &report_settings,
+                    &mut warnings,
+                );
+                (report, warnings)
+            });
+            (
+                joined(funnel),
+                joined(reoffending),
+                joined(trial),
+                joined(disproportionality),
+                joined(cost),
             )
         });
-        let trial = name.includes(ReportName::Trial).then(|| {
-            trial_report(
-                records,
-                today,
-                &TrialConfig {
-                    reoffending: reoffending_config.clone(),
-                    outcome_windows: config.trial_outcome_months.clone(),
-                    minimum_effect: config.trial_minimum_effect,
-                },
-                &report_settings,
-            )
-        });
-        let disproportionality = name.includes(ReportName::Disproportionality).then(|| {
-            disproportionality_report(
-                records,
-                &DisproportionalityConfig {
-                    reference_ethnic_group: settings.reference.ethnic_group,
-                    reference_sex: settings.reference.sex,
-                    reference_age_band: settings.reference.age_band,
-                    rules: RriRules {
-                        min_events: config.rri_min_events,
-                        min_base: config.rri_min_base,
-                    },
-                },
-                &report_settings,
-            )
-        });
-        let cost = name.includes(ReportName::Cost).then(|| {
-            self.cost_section(
-                records,
-                &settings,
-                rules,
-                today,
-                &report_settings,
-                &mut warnings,
-            )
+        let cost = cost.map(|(report, cost_warnings)| {
+            warnings.extend(cost_warnings);
+            report
         });
         ReportBundle {
             report: name,

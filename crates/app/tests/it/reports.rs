@@ -749,6 +749,31 @@ async fn the_report_read_model_is_derived_from_the_records_and_a_wrong_row_is_fo
         .await;
         let tampered = t.app.check_report_projection().await.expect("check");
         assert!(!tampered.wrong.is_empty(), "{b}: {tampered:?}");
+
+        // A row that cannot be decoded (read on one thread, decoded on another) fails the
+        // report with the column named, rather than hanging or panicking.
+        raw(
+            t.app.db(),
+            "UPDATE report_case_facts SET sex = 'not-a-sex' WHERE case_id IN \
+             (SELECT case_id FROM report_case_facts ORDER BY case_id LIMIT 1)",
+        )
+        .await;
+        let unreadable = t
+            .app
+            .report(
+                &t.analyst,
+                ReportName::Funnel,
+                &query(),
+                &ReportConfig::default(),
+            )
+            .await
+            .expect_err("an undecodable row");
+        assert!(
+            unreadable
+                .to_string()
+                .contains("report_case_facts.sex: \"not-a-sex\""),
+            "{b}: {unreadable}"
+        );
     }
 }
 

@@ -41,11 +41,12 @@ pub fn cost_report(
             reoffences: raw.reoffences,
         }
     };
-    let unpriced: BTreeSet<&str> = programme
-        .iter()
-        .chain(comparison)
-        .flat_map(|c| c.resources.unpriced(costs))
-        .collect();
+    // Inserted as found rather than collected: a million cases name a handful of types, and
+    // collecting would sort a million names first.
+    let mut unpriced: BTreeSet<&str> = BTreeSet::new();
+    for case in programme.iter().chain(comparison) {
+        unpriced.extend(case.resources.unpriced(costs));
+    }
     if !unpriced.is_empty() {
         warnings.push(Warning::new(
             WarningKind::NotEstimable,

@@ -46,19 +46,17 @@ impl Dimension {
         }
     }
 
-    pub fn value_of(self, case: &CaseRecord) -> String {
+    pub fn value_of(self, case: &CaseRecord) -> &'static str {
         match self {
             Dimension::EthnicitySelfDefined => case
                 .ethnicity_self_defined
                 .and_then(|e| e.group())
-                .map_or("not stated", ethnic_group_label)
-                .to_owned(),
+                .map_or("not stated", ethnic_group_label),
             Dimension::EthnicityOfficerObserved => case
                 .ethnicity_officer_observed
-                .map_or("not recorded", ethnic_group_label)
-                .to_owned(),
-            Dimension::Sex => sex_label(case.sex).to_owned(),
-            Dimension::AgeBand => case.age_band.label().to_owned(),
+                .map_or("not recorded", ethnic_group_label),
+            Dimension::Sex => sex_label(case.sex),
+            Dimension::AgeBand => case.age_band.label(),
         }
     }
 }
@@ -187,14 +185,14 @@ pub fn disproportionality_report(
     let tables = Dimension::ALL
         .iter()
         .map(|&dimension| {
-            let mut grouped: BTreeMap<String, Vec<&CaseRecord>> = BTreeMap::new();
+            let mut grouped: BTreeMap<&str, Vec<&CaseRecord>> = BTreeMap::new();
             for case in cases {
                 grouped
                     .entry(dimension.value_of(case))
                     .or_default()
                     .push(case);
             }
-            let names: Vec<String> = grouped.keys().cloned().collect();
+            let names: Vec<&str> = grouped.keys().copied().collect();
             // Columns 0–5: stages; 6–10: differences between consecutive stages (hidden).
             let rows: Vec<Vec<u64>> = grouped
                 .values()
@@ -273,7 +271,7 @@ pub fn disproportionality_report(
                         _ => Vec::new(),
                     };
                     GroupRow {
-                        group: name.clone(),
+                        group: (*name).to_owned(),
                         is_reference,
                         stages: cells[row][..6].to_vec(),
                         rri,

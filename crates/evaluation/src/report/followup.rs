@@ -75,40 +75,60 @@ impl FollowUpRules {
         Some((start, end))
     }
 
-    /// Whether the window and the proof lag have elapsed by `today`.
-    pub fn has_elapsed(&self, end: Date, today: Date) -> bool {
-        add_months(end, self.lag()) <= today
-    }
-
-    fn counts(&self, reoffence: &Reoffence, start: Date, end: Date) -> bool {
-        let committed = start < reoffence.offence_date && reoffence.offence_date <= end;
-        committed
-            && match self.measure {
-                Measure::Rearrest => true,
-                Measure::Proven => reoffence
-                    .proven_date
-                    .is_some_and(|proved| proved <= add_months(end, self.lag())),
-            }
+    /// Where the case stands in `window`; for an observed window, the dates that decide which
+    /// reoffences count (worked out once per case, not once per reoffence).
+    fn status(&self, case: &CaseRecord, window: Window, today: Date) -> Option<Status> {
+        let (start, end) = self.window_of(case, window)?;
+        if case.monitored_until.is_some_and(|until| until < end) {
+            return Some(Status::Unmonitored);
+        }
+        let proved_by = add_months(end, self.lag());
+        if proved_by > today {
+            return Some(Status::Pending);
+        }
+        Some(Status::Observed(Counted {
+            measure: self.measure,
+            start,
+            end,
+            proved_by,
+        }))
     }
 
     /// The case's outcome in `window`: `None` when it has no such window, `Some(Pending)` when
     /// the window has not elapsed, `Some(Unmonitored)` when arrests stop being recorded for the
     /// case before the window ends, otherwise the reoffences that count.
     pub fn outcome(&self, case: &CaseRecord, window: Window, today: Date) -> Option<WindowOutcome> {
-        let (start, end) = self.window_of(case, window)?;
-        if case.monitored_until.is_some_and(|until| until < end) {
-            return Some(WindowOutcome::Unmonitored);
-        }
-        if !self.has_elapsed(end, today) {
-            return Some(WindowOutcome::Pending);
-        }
-        let reoffences = case
-            .reoffences
-            .iter()
-            .filter(|r| self.counts(r, start, end))
-            .copied()
-            .collect();
-        Some(WindowOutcome::Observed(reoffences))
+        Some(match self.status(case, window, today)? {
+            Status::Pending => WindowOutcome::Pending,
+            Status::Unmonitored => WindowOutcome::Unmonitored,
+            Status::Observed(counted) => WindowOutcome::Observed(
+                case.reoffences
+                    .iter()
+                    .filter(|r| counted.includes(r))
+                    .copied()
+                    .collect(),
+            ),
+        })
+    }
+
+    /// [`FollowUpRules::outcome`] with only the number of reoffences that count, for the
+    /// tallies that need no more (it allocates nothing).
+    pub fn outcome_count(
+        &self,
+        case: &CaseRecord,
+        window: Window,
+        today: Date,
+    ) -> Option<WindowCount> {
+        Some(match self.status(case, window, today)? {
+            Status::Pending => WindowCount::Pending,
+            Status::Unmonitored => WindowCount::Unmonitored,
+            Status::Observed(counted) => WindowCount::Observed(
+                case.reoffences
+                    .iter()
+                    .filter(|r| counted.includes(r))
+                    .count() as u64,
+            ),
+        })
     }
 
     /// Time to first counted reoffence in days, censored at `horizon_months`, at the last
@@ -150,6 +170,42 @@ impl FollowUpRules {
     }
 }
 
+enum Status {
+    Pending,
+    Unmonitored,
+    Observed(Counted),
+}
+
+/// Which reoffences count in an observed window `(start, end]`.
+struct Counted {
+    measure: Measure,
+    start: Date,
+    end: Date,
+    /// Proven reoffending: proved by this date (the window's end plus the proof lag).
+    proved_by: Date,
+}
+
+impl Counted {
+    fn includes(&self, reoffence: &Reoffence) -> bool {
+        let committed = self.start < reoffence.offence_date && reoffence.offence_date <= self.end;
+        committed
+            && match self.measure {
+                Measure::Rearrest => true,
+                Measure::Proven => reoffence
+                    .proven_date
+                    .is_some_and(|proved| proved <= self.proved_by),
+            }
+    }
+}
+
+/// [`WindowOutcome`] with the number of reoffences instead of the reoffences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowCount {
+    Pending,
+    Unmonitored,
+    Observed(u64),
+}
+
 /// A case's result in one window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WindowOutcome {
@@ -160,7 +216,7 @@ pub enum WindowOutcome {
 }
 
 pub(crate) fn days_between(from: Date, to: Date) -> f64 {
-    f64::from(from.until(to).map_or(0, |span| span.get_days()))
+    f64::from(checkpoint_domain::deadline::days_between(from, to))
 }
 
 #[cfg(test)]
@@ -243,6 +299,39 @@ mod tests {
         match rearrest.outcome(&c, Window::Months(12), date(2026, 1, 1)) {
             Some(WindowOutcome::Observed(found)) => assert_eq!(found.len(), 3),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_count_of_an_outcome_is_the_number_of_reoffences_it_lists() {
+        let reoffences = vec![
+            offence(date(2024, 2, 1), Some(date(2024, 3, 1))),
+            offence(date(2024, 12, 1), Some(date(2025, 7, 1))),
+            offence(date(2024, 12, 2), Some(date(2025, 8, 1))),
+            offence(date(2025, 6, 1), None),
+        ];
+        let mut monitored = case(date(2024, 1, 15), reoffences.clone());
+        monitored.monitored_until = Some(date(2025, 3, 1));
+        let cases = [case(date(2024, 1, 15), reoffences), monitored];
+        for measure in [Measure::Proven, Measure::Rearrest] {
+            let rules = FollowUpRules {
+                measure,
+                proof_lag_months: 6,
+            };
+            for window in [Window::Months(3), Window::Months(12), Window::Months(24)] {
+                for today in [date(2024, 6, 1), date(2025, 7, 15), date(2027, 1, 1)] {
+                    for c in &cases {
+                        let expected = rules.outcome(c, window, today).map(|o| match o {
+                            WindowOutcome::Pending => WindowCount::Pending,
+                            WindowOutcome::Unmonitored => WindowCount::Unmonitored,
+                            WindowOutcome::Observed(found) => {
+                                WindowCount::Observed(found.len() as u64)
+                            }
+                        });
+                        assert_eq!(rules.outcome_count(c, window, today), expected);
+                    }
+                }
+            }
         }
     }
 

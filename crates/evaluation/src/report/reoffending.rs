@@ -2,7 +2,7 @@
 //! intervals, frequency per 100 people, Crime Harm Index, and time to first reoffence
 //! (Kaplan–Meier curves by group with a log-rank test).
 
-use super::followup::{FollowUpRules, Measure, Window, WindowOutcome, days_between};
+use super::followup::{FollowUpRules, Measure, Window, WindowCount, WindowOutcome, days_between};
 use super::{ReportSettings, Warning, WarningKind, suppress_grid, suppression_warning};
 use crate::records::{CaseRecord, Ending};
 use crate::stats::harm::HarmWeights;
@@ -31,22 +31,19 @@ pub enum Grouping {
 }
 
 impl Grouping {
-    pub fn group_of(self, case: &CaseRecord) -> Option<String> {
+    pub fn group_of(self, case: &CaseRecord) -> Option<&str> {
         match self {
-            Grouping::TrialArm => case.trial_arm.map(|a| a.as_str().to_owned()),
-            Grouping::Scheme => Some(case.scheme.clone()),
-            Grouping::Ending => Some(
-                match (case.trial_arm, case.position.ending) {
-                    (Some(TrialArm::Control), _) => "control",
-                    (_, Some(Ending::Completed)) => "completed",
-                    (_, Some(Ending::Failed)) => "failed",
-                    (_, Some(Ending::Withdrawn)) => "withdrawn",
-                    (_, Some(Ending::Declined)) => "declined",
-                    (_, Some(Ending::Ineligible)) => return None,
-                    (_, None) => "ongoing",
-                }
-                .to_owned(),
-            ),
+            Grouping::TrialArm => case.trial_arm.map(TrialArm::as_str),
+            Grouping::Scheme => Some(&case.scheme),
+            Grouping::Ending => Some(match (case.trial_arm, case.position.ending) {
+                (Some(TrialArm::Control), _) => "control",
+                (_, Some(Ending::Completed)) => "completed",
+                (_, Some(Ending::Failed)) => "failed",
+                (_, Some(Ending::Withdrawn)) => "withdrawn",
+                (_, Some(Ending::Declined)) => "declined",
+                (_, Some(Ending::Ineligible)) => return None,
+                (_, None) => "ongoing",
+            }),
         }
     }
 }
@@ -183,16 +180,29 @@ pub(crate) fn raw_window(
     window: Window,
     today: Date,
 ) -> RawWindow {
-    let mut raw = RawWindow::default();
+    raw_windows(cases, rules, &[window], today)[0]
+}
+
+/// [`raw_window`] for several windows in one pass over the cases (at a million cases, each
+/// pass is a trip through memory no cache holds).
+pub(crate) fn raw_windows(
+    cases: &[&CaseRecord],
+    rules: &FollowUpRules,
+    windows: &[Window],
+    today: Date,
+) -> Vec<RawWindow> {
+    let mut raw = vec![RawWindow::default(); windows.len()];
     for case in cases {
-        match rules.outcome(case, window, today) {
-            None => {}
-            Some(WindowOutcome::Pending) => raw.pending += 1,
-            Some(WindowOutcome::Unmonitored) => raw.unmonitored += 1,
-            Some(WindowOutcome::Observed(found)) if found.is_empty() => raw.clean += 1,
-            Some(WindowOutcome::Observed(found)) => {
-                raw.reoffended += 1;
-                raw.reoffences += found.len() as u64;
+        for (raw, &window) in raw.iter_mut().zip(windows) {
+            match rules.outcome_count(case, window, today) {
+                None => {}
+                Some(WindowCount::Pending) => raw.pending += 1,
+                Some(WindowCount::Unmonitored) => raw.unmonitored += 1,
+                Some(WindowCount::Observed(0)) => raw.clean += 1,
+                Some(WindowCount::Observed(found)) => {
+                    raw.reoffended += 1;
+                    raw.reoffences += found;
+                }
             }
         }
     }
@@ -263,7 +273,7 @@ pub fn reoffending_report(
     config: &ReoffendingConfig,
     settings: &ReportSettings,
 ) -> ReoffendingReport {
-    let mut grouped: BTreeMap<String, Vec<&CaseRecord>> = BTreeMap::new();
+    let mut grouped: BTreeMap<&str, Vec<&CaseRecord>> = BTreeMap::new();
     for case in cases.iter().filter(|c| c.index_date.is_some()) {
         if let Some(group) = grouping.group_of(case) {
             grouped.entry(group).or_default().push(case);
@@ -273,11 +283,16 @@ pub fn reoffending_report(
     let mut any_suppressed = false;
     let policy = settings.suppression;
 
+    let by_group: Vec<Vec<RawWindow>> = grouped
+        .values()
+        .map(|cs| raw_windows(cs, &config.rules, &config.windows, today))
+        .collect();
     let mut windows = Vec::new();
-    for &window in &config.windows {
+    for (w, &window) in config.windows.iter().enumerate() {
         let raw: Vec<(String, RawWindow)> = grouped
-            .iter()
-            .map(|(g, cs)| (g.clone(), raw_window(cs, &config.rules, window, today)))
+            .keys()
+            .zip(&by_group)
+            .map(|(g, raws)| ((*g).to_owned(), raws[w]))
             .collect();
         let pending: u64 = raw.iter().map(|(_, r)| r.pending).sum();
         if pending > 0 {
@@ -350,7 +365,7 @@ pub fn reoffending_report(
             let followed_up = policy.count(followed);
             let shown = followed_up.value().is_some();
             GroupHarm {
-                group: group.clone(),
+                group: (*group).to_owned(),
                 followed_up,
                 harm_days: shown.then_some(total.days),
                 harm_days_per_100: if shown {
@@ -402,7 +417,7 @@ pub fn reoffending_report(
 }
 
 pub(crate) fn survival_section(
-    grouped: &BTreeMap<String, Vec<&CaseRecord>>,
+    grouped: &BTreeMap<&str, Vec<&CaseRecord>>,
     today: Date,
     config: &ReoffendingConfig,
     settings: &ReportSettings,
@@ -468,7 +483,7 @@ pub(crate) fn survival_section(
             })
             .collect();
         curves.push(SurvivalCurve {
-            group: group.clone(),
+            group: (*group).to_owned(),
             subjects: policy.count(curve.subjects),
             events: policy.count(curve.events),
             median_days: if publishable {
@@ -483,7 +498,7 @@ pub(crate) fn survival_section(
             at_risk,
         });
         if publishable {
-            tested.push((group.clone(), observations));
+            tested.push(((*group).to_owned(), observations));
         }
     }
     let observations: Vec<Vec<Observation>> = tested.iter().map(|(_, o)| o.clone()).collect();

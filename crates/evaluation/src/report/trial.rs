@@ -198,28 +198,26 @@ pub fn trial_report(
     let mut any_suppressed = flow.iter().any(Count::is_suppressed);
 
     // Balance.
-    type Characteristic = (&'static str, fn(&CaseRecord) -> String);
+    type Characteristic = (&'static str, fn(&CaseRecord) -> &str);
     let characteristics: [Characteristic; 5] = [
         ("Sex", |c| {
             super::disproportionality::Dimension::Sex.value_of(c)
         }),
-        ("Age band", |c| c.age_band.label().to_owned()),
+        ("Age band", |c| c.age_band.label()),
         ("Ethnic group (self-defined)", |c| {
             super::disproportionality::Dimension::EthnicitySelfDefined.value_of(c)
         }),
         ("Risk band", |c| {
-            c.risk_band
-                .clone()
-                .unwrap_or_else(|| "not scored".to_owned())
+            c.risk_band.as_deref().unwrap_or("not scored")
         }),
         ("Previous convictions", |c| {
-            previous_convictions_band(c.previous_convictions).to_owned()
+            previous_convictions_band(c.previous_convictions)
         }),
     ];
     let balance: Vec<BalanceTable> = characteristics
         .iter()
         .map(|(name, level_of)| {
-            let mut levels: BTreeMap<String, [u64; 2]> = BTreeMap::new();
+            let mut levels: BTreeMap<&str, [u64; 2]> = BTreeMap::new();
             for (column, group) in [&treatment, &control].into_iter().enumerate() {
                 for case in group.iter() {
                     levels.entry(level_of(case)).or_default()[column] += 1;
@@ -241,7 +239,7 @@ pub fn trial_report(
                 .collect();
             BalanceTable {
                 characteristic: (*name).to_owned(),
-                levels: levels.into_keys().collect(),
+                levels: levels.into_keys().map(str::to_owned).collect(),
                 table,
                 percent,
             }
@@ -292,10 +290,10 @@ pub fn trial_report(
         .collect();
 
     // Time to first reoffence.
-    let mut grouped: BTreeMap<String, Vec<&CaseRecord>> = BTreeMap::new();
+    let mut grouped: BTreeMap<&str, Vec<&CaseRecord>> = BTreeMap::new();
     for (arm, group) in arms.iter().zip([&treatment, &control]) {
         grouped.insert(
-            arm.as_str().to_owned(),
+            arm.as_str(),
             group
                 .iter()
                 .copied()
