@@ -15,6 +15,7 @@ use crate::stats::{Estimate, Z_95};
 use crate::suppression::Count;
 use checkpoint_domain::deadline::add_months;
 use checkpoint_domain::lifecycle::TrialArm;
+use checkpoint_domain::offence::OffenceCategory;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -194,19 +195,76 @@ pub(crate) fn raw_windows(
     let mut raw = vec![RawWindow::default(); windows.len()];
     for case in cases {
         for (raw, &window) in raw.iter_mut().zip(windows) {
-            match rules.outcome_count(case, window, today) {
-                None => {}
-                Some(WindowCount::Pending) => raw.pending += 1,
-                Some(WindowCount::Unmonitored) => raw.unmonitored += 1,
-                Some(WindowCount::Observed(0)) => raw.clean += 1,
-                Some(WindowCount::Observed(found)) => {
-                    raw.reoffended += 1;
-                    raw.reoffences += found;
-                }
-            }
+            raw.tally(rules.outcome_count(case, window, today));
         }
     }
     raw
+}
+
+impl RawWindow {
+    fn tally(&mut self, outcome: Option<WindowCount>) {
+        match outcome {
+            None => {}
+            Some(WindowCount::Pending) => self.pending += 1,
+            Some(WindowCount::Unmonitored) => self.unmonitored += 1,
+            Some(WindowCount::Observed(0)) => self.clean += 1,
+            Some(WindowCount::Observed(found)) => {
+                self.reoffended += 1;
+                self.reoffences += found;
+            }
+        }
+    }
+}
+
+/// Everything the reoffending report needs from one group's cases, gathered in one pass.
+struct GroupFollowUp {
+    /// By window, in the order of [`ReoffendingConfig::windows`].
+    windows: Vec<RawWindow>,
+    /// People followed up over the harm window, and the categories of their reoffences.
+    harm_followed: u64,
+    harm_offences: Vec<OffenceCategory>,
+    /// Time to first reoffence.
+    observations: Vec<Observation>,
+}
+
+fn follow_up(cases: &[&CaseRecord], config: &ReoffendingConfig, today: Date) -> GroupFollowUp {
+    let rules = &config.rules;
+    let mut group = GroupFollowUp {
+        windows: vec![RawWindow::default(); config.windows.len()],
+        harm_followed: 0,
+        harm_offences: Vec::new(),
+        observations: Vec::with_capacity(cases.len()),
+    };
+    for case in cases {
+        for (raw, &window) in group.windows.iter_mut().zip(&config.windows) {
+            raw.tally(rules.outcome_count(case, window, today));
+        }
+        if let Some(WindowOutcome::Observed(found)) = rules.outcome(case, config.harm_window, today)
+        {
+            group.harm_followed += 1;
+            group.harm_offences.extend(found.iter().map(|r| r.category));
+        }
+        group
+            .observations
+            .extend(rules.time_to_first(case, config.survival_horizon_months, today));
+    }
+    group
+}
+
+/// The times to first reoffence of `cases` (those with an index date).
+pub(crate) fn observations(
+    cases: &[&CaseRecord],
+    config: &ReoffendingConfig,
+    today: Date,
+) -> Vec<Observation> {
+    cases
+        .iter()
+        .filter_map(|c| {
+            config
+                .rules
+                .time_to_first(c, config.survival_horizon_months, today)
+        })
+        .collect()
 }
 
 /// Suppressed group rows for one window: columns reoffended, clean, pending, followed, all;
@@ -283,16 +341,16 @@ pub fn reoffending_report(
     let mut any_suppressed = false;
     let policy = settings.suppression;
 
-    let by_group: Vec<Vec<RawWindow>> = grouped
+    let by_group: Vec<GroupFollowUp> = grouped
         .values()
-        .map(|cs| raw_windows(cs, &config.rules, &config.windows, today))
+        .map(|cs| follow_up(cs, config, today))
         .collect();
     let mut windows = Vec::new();
     for (w, &window) in config.windows.iter().enumerate() {
         let raw: Vec<(String, RawWindow)> = grouped
             .keys()
             .zip(&by_group)
-            .map(|(g, raws)| ((*g).to_owned(), raws[w]))
+            .map(|(g, group)| ((*g).to_owned(), group.windows[w]))
             .collect();
         let pending: u64 = raw.iter().map(|(_, r)| r.pending).sum();
         if pending > 0 {
@@ -349,18 +407,11 @@ pub fn reoffending_report(
     }
 
     let harm = grouped
-        .iter()
-        .map(|(group, cs)| {
-            let mut followed = 0;
-            let mut offences = Vec::new();
-            for case in cs {
-                if let Some(WindowOutcome::Observed(found)) =
-                    config.rules.outcome(case, config.harm_window, today)
-                {
-                    followed += 1;
-                    offences.extend(found.iter().map(|r| r.category));
-                }
-            }
+        .keys()
+        .zip(&by_group)
+        .map(|(group, follow_up)| {
+            let followed = follow_up.harm_followed;
+            let offences = follow_up.harm_offences.iter().copied();
             let total = config.harm.total(offences);
             let followed_up = policy.count(followed);
             let shown = followed_up.value().is_some();
@@ -389,7 +440,12 @@ pub fn reoffending_report(
         ));
     }
 
-    let (survival, log_rank) = survival_section(&grouped, today, config, settings, &mut warnings);
+    let observed: Vec<(&str, Vec<Observation>)> = grouped
+        .keys()
+        .copied()
+        .zip(by_group.into_iter().map(|g| g.observations))
+        .collect();
+    let (survival, log_rank) = survival_section(observed, config, settings, &mut warnings);
 
     if config.rules.measure == Measure::Proven {
         warnings.push(Warning::new(
@@ -416,9 +472,10 @@ pub fn reoffending_report(
     }
 }
 
+/// Kaplan–Meier curves of the groups' times to first reoffence, and the log-rank test
+/// between the groups whose curves are published.
 pub(crate) fn survival_section(
-    grouped: &BTreeMap<&str, Vec<&CaseRecord>>,
-    today: Date,
+    groups: Vec<(&str, Vec<Observation>)>,
     config: &ReoffendingConfig,
     settings: &ReportSettings,
     warnings: &mut Vec<Warning>,
@@ -427,15 +484,7 @@ pub(crate) fn survival_section(
     let threshold = policy.threshold;
     let mut curves = Vec::new();
     let mut tested: Vec<(String, Vec<Observation>)> = Vec::new();
-    for (group, cs) in grouped {
-        let observations: Vec<Observation> = cs
-            .iter()
-            .filter_map(|c| {
-                config
-                    .rules
-                    .time_to_first(c, config.survival_horizon_months, today)
-            })
-            .collect();
+    for (group, observations) in groups {
         if observations.is_empty() {
             continue;
         }
@@ -483,7 +532,7 @@ pub(crate) fn survival_section(
             })
             .collect();
         curves.push(SurvivalCurve {
-            group: (*group).to_owned(),
+            group: group.to_owned(),
             subjects: policy.count(curve.subjects),
             events: policy.count(curve.events),
             median_days: if publishable {
@@ -498,7 +547,7 @@ pub(crate) fn survival_section(
             at_risk,
         });
         if publishable {
-            tested.push(((*group).to_owned(), observations));
+            tested.push((group.to_owned(), observations));
         }
     }
     let observations: Vec<Vec<Observation>> = tested.iter().map(|(_, o)| o.clone()).collect();

@@ -8,11 +8,12 @@
 
 use super::followup::Window;
 use super::reoffending::{
-    GroupWindow, LogRankSummary, ReoffendingConfig, SurvivalCurve, raw_window, survival_section,
-    window_rows,
+    GroupWindow, LogRankSummary, ReoffendingConfig, SurvivalCurve, observations, raw_window,
+    survival_section, window_rows,
 };
 use super::{ReportSettings, Warning, WarningKind, suppression_warning};
 use crate::records::{CaseRecord, FunnelStage};
+use crate::stats::survival::Observation;
 use crate::stats::two_proportions::{relative_risk_log, risk_difference_newcombe};
 use crate::stats::{Estimate, Interval, Z_95};
 use crate::suppression::{Count, Line, Table2, suppress};
@@ -289,25 +290,20 @@ pub fn trial_report(
         })
         .collect();
 
-    // Time to first reoffence.
-    let mut grouped: BTreeMap<&str, Vec<&CaseRecord>> = BTreeMap::new();
-    for (arm, group) in arms.iter().zip([&treatment, &control]) {
-        grouped.insert(
-            arm.as_str(),
-            group
-                .iter()
-                .copied()
-                .filter(|c| c.index_date.is_some())
-                .collect(),
-        );
-    }
-    let (survival, log_rank) = survival_section(
-        &grouped,
-        today,
-        &config.reoffending,
-        settings,
-        &mut warnings,
-    );
+    // Time to first reoffence, by arm in name order (as the reoffending report's groups).
+    let mut by_arm: Vec<(&str, Vec<Observation>)> = arms
+        .iter()
+        .zip([&treatment, &control])
+        .map(|(arm, group)| {
+            (
+                arm.as_str(),
+                observations(group, &config.reoffending, today),
+            )
+        })
+        .collect();
+    by_arm.sort_by_key(|(arm, _)| *arm);
+    let (survival, log_rank) =
+        survival_section(by_arm, &config.reoffending, settings, &mut warnings);
     // BTreeMap order puts "control" first; invert to treatment vs control.
     let hazard_ratio = log_rank.as_ref().and_then(|lr| {
         let hr = lr.hazard_ratio?;
