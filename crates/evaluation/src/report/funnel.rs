@@ -12,6 +12,7 @@ use crate::records::{CaseRecord, Ending, FunnelStage, Month};
 use crate::stats::Z_95;
 use crate::stats::proportion::Proportion;
 use crate::suppression::{Count, Line, suppress};
+use checkpoint_domain::outcome::OutcomeCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -242,26 +243,31 @@ pub fn funnel_report(cases: &[CaseRecord], settings: &ReportSettings) -> FunnelR
                 total: total + q,
             });
         }
+        // Counted under borrowed labels, made owned once per label.
         let reasons = |ending: Ending, reason: fn(&CaseRecord) -> Option<&String>| {
-            let mut tally: BTreeMap<String, u64> = BTreeMap::new();
+            let mut tally: BTreeMap<&str, u64> = BTreeMap::new();
             for case in all.iter().filter(|c| c.position.ending == Some(ending)) {
-                let label = reason(case)
-                    .cloned()
-                    .unwrap_or_else(|| "not recorded".to_owned());
+                let label = reason(case).map_or("not recorded", String::as_str);
                 *tally.entry(label).or_default() += 1;
             }
             tally
+                .into_iter()
+                .map(|(label, n)| (label.to_owned(), n))
+                .collect::<BTreeMap<String, u64>>()
         };
         let ineligible_tally = reasons(Ending::Ineligible, |c| c.ineligibility_reason.as_ref());
         let ineligible_start = tally_cells(&mut values, &mut lines, &ineligible_tally, total + 2);
         let declined_tally = reasons(Ending::Declined, |c| c.decline_reason.as_ref());
         let declined_start = tally_cells(&mut values, &mut lines, &declined_tally, total + 7);
-        let mut codes: BTreeMap<String, u64> = BTreeMap::new();
+        let mut by_code: BTreeMap<OutcomeCode, u64> = BTreeMap::new();
         for code in all.iter().filter_map(|c| c.outcome_code) {
-            *codes
-                .entry(format!("{:02} {}", code.get(), code.description()))
-                .or_default() += 1;
+            *by_code.entry(code).or_default() += 1;
         }
+        // Labelled after counting; two-digit numbers keep the labels in the codes' order.
+        let codes: BTreeMap<String, u64> = by_code
+            .into_iter()
+            .map(|(code, n)| (format!("{:02} {}", code.get(), code.description()), n))
+            .collect();
         let codes_total = values.len();
         values.push(codes.values().sum());
         let codes_start = tally_cells(&mut values, &mut lines, &codes, codes_total);
