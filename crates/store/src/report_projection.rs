@@ -413,7 +413,7 @@ mod tests {
             contract_end: None,
             monitored_until: optional.then(|| CivilDate(jiff::civil::date(2027, 1, 1))),
             appointments_attended: i64::from(n) * 3,
-            prosecuted: n % 2 == 0,
+            prosecuted: n.is_multiple_of(2),
             interventions_json: some(r#"{"drug_treatment":1}"#),
         }
     }
