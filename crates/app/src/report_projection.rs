@@ -19,11 +19,6 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// Maps over a report's million rows, keyed by our own ids and codes: a fast fixed hasher
-/// (SipHash, the default, guards against keys chosen by an attacker, which these are not).
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
-type FastSet<K> = HashSet<K, foldhash::fast::FixedState>;
-
 use checkpoint_domain::lifecycle::TrialArm;
 use checkpoint_domain::outcome::OutcomeCode;
 use checkpoint_domain::person::{EthnicGroup, Ethnicity, Sex};
@@ -41,6 +36,11 @@ use crate::error::AppError;
 use crate::reports::{
     self, CostSettings, ReferralDetail, parse_code, parse_offence, reoffence_on, resource_use,
 };
+
+/// Maps over a report's million rows, keyed by our own ids and codes: a fast fixed hasher
+/// (SipHash, the default, guards against keys chosen by an attacker, which these are not).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+type FastSet<K> = HashSet<K, foldhash::fast::FixedState>;
 
 /// Cases derived per write transaction of a refresh: long enough to amortise the queries,
 /// short enough that writers queue behind it for a fraction of a second.
