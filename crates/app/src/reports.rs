@@ -46,7 +46,7 @@ use checkpoint_evaluation::report::costs::{CostReport, cost_report};
 use checkpoint_evaluation::report::disproportionality::{
     DisproportionalityConfig, DisproportionalityReport, disproportionality_report,
 };
-use checkpoint_evaluation::report::followup::{FollowUpRules, Measure, Window, WindowOutcome};
+use checkpoint_evaluation::report::followup::{FollowUpRules, Measure, Window};
 use checkpoint_evaluation::report::funnel::{FunnelReport, funnel_report};
 use checkpoint_evaluation::report::reoffending::{
     Grouping, ReoffendingConfig, ReoffendingReport, reoffending_report,
@@ -1191,7 +1191,7 @@ impl App {
             controls
         };
         let window = Window::Months(settings.costs.window_months);
-        let mut report = cost_report(
+        cost_report(
             &programme,
             &comparison,
             &settings.costs.unit_costs(),
@@ -1199,35 +1199,7 @@ impl App {
             window,
             today,
             report_settings,
-        );
-        // The cost report withholds everything for small groups, but its arithmetic spells
-        // out each group's reoffence count ("programme 3 ÷ 25"), and the cost per reoffence
-        // avoided is built on those counts: withhold both when a count is below the threshold.
-        let reoffences = |cases: &[&CaseRecord]| -> u64 {
-            cases
-                .iter()
-                .filter_map(|c| match rules.outcome(c, window, today) {
-                    Some(WindowOutcome::Observed(found)) => Some(found.len() as u64),
-                    _ => None,
-                })
-                .sum()
-        };
-        let policy = report_settings.suppression;
-        if let Some(summary) = report.summary.as_mut()
-            && (policy.is_primary(reoffences(&programme))
-                || policy.is_primary(reoffences(&comparison)))
-        {
-            summary.arithmetic.retain(|line| {
-                !(line.starts_with("Reoffences") || line.starts_with("Cost per reoffence"))
-            });
-            summary.per_reoffence_avoided = PerReoffenceAvoided::NotEstimable {
-                reason: format!(
-                    "a group's reoffence count is below {} and is withheld",
-                    policy.threshold
-                ),
-            };
-        }
-        report
+        )
     }
 }
 

@@ -4,7 +4,7 @@
 use super::followup::{FollowUpRules, Window};
 use super::reoffending::raw_window;
 use super::{ReportSettings, Warning, WarningKind};
-use crate::cost::{CostSummary, GroupCost, UnitCosts, cost_summary};
+use crate::cost::{CostSummary, GroupCost, PerReoffenceAvoided, UnitCosts, cost_summary};
 use crate::records::{CaseRecord, Ending};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,8 @@ pub struct CostReport {
 
 /// `programme`: participants (accepted the programme); `comparison`: e.g. the control arm or
 /// those prosecuted as usual. Figures are withheld when either group is below the suppression
-/// threshold, since an average over a handful of people discloses their costs.
+/// threshold, since an average over a handful of people discloses their costs; the
+/// reoffence counts and the cost per reoffence avoided when either group's count is.
 #[allow(clippy::too_many_arguments)]
 pub fn cost_report(
     programme: &[&CaseRecord],
@@ -81,11 +82,119 @@ pub fn cost_report(
             WarningKind::NotEstimable,
             "Cost per reoffence avoided uses point estimates of reoffending; it carries their uncertainty, which is not shown here.",
         ));
-        Some(cost_summary(programme_cost, completions, comparison_cost))
+        let mut summary = cost_summary(programme_cost, completions, comparison_cost);
+        // The arithmetic spells out each group's reoffence count ("programme 3 ÷ 25"), and
+        // the cost per reoffence avoided is built on those counts: withhold both when a count
+        // is below the threshold.
+        let policy = settings.suppression;
+        if policy.is_primary(programme_cost.reoffences)
+            || policy.is_primary(comparison_cost.reoffences)
+        {
+            summary.arithmetic.retain(|line| {
+                !(line.starts_with("Reoffences") || line.starts_with("Cost per reoffence"))
+            });
+            summary.per_reoffence_avoided = PerReoffenceAvoided::NotEstimable {
+                reason: format!("a group's reoffence count is below {threshold} and is withheld"),
+            };
+        }
+        Some(summary)
     };
     CostReport {
         window,
         summary,
         warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{AgeBand, FunnelPosition, FunnelStage, Month, Reoffence};
+    use checkpoint_domain::offence::OffenceCategory;
+    use checkpoint_domain::person::Sex;
+    use jiff::civil::date;
+
+    fn case(reoffences: usize) -> CaseRecord {
+        let index = date(2024, 1, 15);
+        CaseRecord {
+            case_id: "c".into(),
+            scheme: "s".into(),
+            referral_month: Month::of(index),
+            position: FunnelPosition {
+                stage: FunnelStage::Accepted,
+                ending: Some(Ending::Completed),
+            },
+            ineligibility_reason: None,
+            decline_reason: None,
+            outcome_code: None,
+            ethnicity_self_defined: None,
+            ethnicity_officer_observed: None,
+            sex: Sex::Male,
+            age_band: AgeBand::Age18To24,
+            risk_band: None,
+            previous_convictions: None,
+            trial_arm: None,
+            index_date: Some(index),
+            contract_end: None,
+            monitored_until: None,
+            reoffences: vec![
+                Reoffence {
+                    offence_date: date(2024, 6, 1),
+                    proven_date: None,
+                    category: OffenceCategory::Theft,
+                };
+                reoffences
+            ],
+            resources: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_reoffence_count_below_the_threshold_withholds_the_cost_per_reoffence_avoided() {
+        let rules = FollowUpRules {
+            measure: crate::report::followup::Measure::Rearrest,
+            proof_lag_months: 0,
+        };
+        let report_for = |programme_reoffending: usize| {
+            let programme: Vec<CaseRecord> = (0..30)
+                .map(|i| case(usize::from(i < programme_reoffending)))
+                .collect();
+            let comparison: Vec<CaseRecord> = (0..30).map(|i| case(usize::from(i < 20))).collect();
+            cost_report(
+                &programme.iter().collect::<Vec<_>>(),
+                &comparison.iter().collect::<Vec<_>>(),
+                &UnitCosts::default(),
+                &rules,
+                Window::Months(12),
+                date(2026, 1, 1),
+                &ReportSettings::default(),
+            )
+            .summary
+            .expect("groups above the threshold")
+        };
+        // 3 reoffences in the programme: the count would show in the arithmetic.
+        let withheld = report_for(3);
+        assert!(matches!(
+            withheld.per_reoffence_avoided,
+            PerReoffenceAvoided::NotEstimable { .. }
+        ));
+        assert!(
+            withheld
+                .arithmetic
+                .iter()
+                .all(|line| !line.starts_with("Reoffences")),
+            "{:?}",
+            withheld.arithmetic
+        );
+        // 12: published, with the arithmetic behind it.
+        let shown = report_for(12);
+        assert!(
+            shown
+                .arithmetic
+                .iter()
+                .any(|line| line.starts_with("Reoffences")),
+            "{:?}",
+            shown.arithmetic
+        );
     }
 }

@@ -77,16 +77,21 @@ impl FollowUpRules {
 
     /// Where the case stands in `window`; for an observed window, the dates that decide which
     /// reoffences count (worked out once per case, not once per reoffence).
-    fn status(&self, case: &CaseRecord, window: Window, today: Date) -> Option<Status> {
+    fn status(
+        &self,
+        case: &CaseRecord,
+        window: Window,
+        today: Date,
+    ) -> Option<WindowOutcome<Counted>> {
         let (start, end) = self.window_of(case, window)?;
         if case.monitored_until.is_some_and(|until| until < end) {
-            return Some(Status::Unmonitored);
+            return Some(WindowOutcome::Unmonitored);
         }
         let proved_by = add_months(end, self.lag());
         if proved_by > today {
-            return Some(Status::Pending);
+            return Some(WindowOutcome::Pending);
         }
-        Some(Status::Observed(Counted {
+        Some(WindowOutcome::Observed(Counted {
             measure: self.measure,
             start,
             end,
@@ -98,17 +103,8 @@ impl FollowUpRules {
     /// the window has not elapsed, `Some(Unmonitored)` when arrests stop being recorded for the
     /// case before the window ends, otherwise the reoffences that count.
     pub fn outcome(&self, case: &CaseRecord, window: Window, today: Date) -> Option<WindowOutcome> {
-        Some(match self.status(case, window, today)? {
-            Status::Pending => WindowOutcome::Pending,
-            Status::Unmonitored => WindowOutcome::Unmonitored,
-            Status::Observed(counted) => WindowOutcome::Observed(
-                case.reoffences
-                    .iter()
-                    .filter(|r| counted.includes(r))
-                    .copied()
-                    .collect(),
-            ),
-        })
+        let status = self.status(case, window, today)?;
+        Some(status.map_observed(|counted| counted.among(case).copied().collect()))
     }
 
     /// [`FollowUpRules::outcome`] with only the number of reoffences that count, for the
@@ -119,16 +115,8 @@ impl FollowUpRules {
         window: Window,
         today: Date,
     ) -> Option<WindowCount> {
-        Some(match self.status(case, window, today)? {
-            Status::Pending => WindowCount::Pending,
-            Status::Unmonitored => WindowCount::Unmonitored,
-            Status::Observed(counted) => WindowCount::Observed(
-                case.reoffences
-                    .iter()
-                    .filter(|r| counted.includes(r))
-                    .count() as u64,
-            ),
-        })
+        let status = self.status(case, window, today)?;
+        Some(status.map_observed(|counted| counted.among(case).count() as u64))
     }
 
     /// Time to first counted reoffence in days, censored at `horizon_months`, at the last
@@ -170,12 +158,6 @@ impl FollowUpRules {
     }
 }
 
-enum Status {
-    Pending,
-    Unmonitored,
-    Observed(Counted),
-}
-
 /// Which reoffences count in an observed window `(start, end]`.
 struct Counted {
     measure: Measure,
@@ -196,23 +178,33 @@ impl Counted {
                     .is_some_and(|proved| proved <= self.proved_by),
             }
     }
+
+    /// The case's reoffences that count.
+    fn among<'c>(&self, case: &'c CaseRecord) -> impl Iterator<Item = &'c Reoffence> {
+        case.reoffences.iter().filter(|r| self.includes(r))
+    }
 }
 
-/// [`WindowOutcome`] with the number of reoffences instead of the reoffences.
+/// A case's result in one window: by default with the reoffences that count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WindowCount {
-    Pending,
-    Unmonitored,
-    Observed(u64),
-}
-
-/// A case's result in one window.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WindowOutcome {
+pub enum WindowOutcome<Observed = Vec<Reoffence>> {
     Pending,
     /// Monitoring of the case ends before the window does: it can never be measured.
     Unmonitored,
-    Observed(Vec<Reoffence>),
+    Observed(Observed),
+}
+
+/// [`WindowOutcome`] with the number of reoffences instead of the reoffences.
+pub type WindowCount = WindowOutcome<u64>;
+
+impl<T> WindowOutcome<T> {
+    fn map_observed<U>(self, f: impl FnOnce(T) -> U) -> WindowOutcome<U> {
+        match self {
+            WindowOutcome::Pending => WindowOutcome::Pending,
+            WindowOutcome::Unmonitored => WindowOutcome::Unmonitored,
+            WindowOutcome::Observed(found) => WindowOutcome::Observed(f(found)),
+        }
+    }
 }
 
 pub(crate) fn days_between(from: Date, to: Date) -> f64 {

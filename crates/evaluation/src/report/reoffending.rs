@@ -181,22 +181,9 @@ pub(crate) fn raw_window(
     window: Window,
     today: Date,
 ) -> RawWindow {
-    raw_windows(cases, rules, &[window], today)[0]
-}
-
-/// [`raw_window`] for several windows in one pass over the cases (at a million cases, each
-/// pass is a trip through memory no cache holds).
-pub(crate) fn raw_windows(
-    cases: &[&CaseRecord],
-    rules: &FollowUpRules,
-    windows: &[Window],
-    today: Date,
-) -> Vec<RawWindow> {
-    let mut raw = vec![RawWindow::default(); windows.len()];
+    let mut raw = RawWindow::default();
     for case in cases {
-        for (raw, &window) in raw.iter_mut().zip(windows) {
-            raw.tally(rules.outcome_count(case, window, today));
-        }
+        raw.tally(rules.outcome_count(case, window, today));
     }
     raw
 }
