@@ -23,6 +23,7 @@ use serde_json::{Value as Json, json};
 use sqlx::{Decode, Row, Type};
 use uuid::Uuid;
 
+use crate::arrests::placeholders;
 use crate::db::{Backend, Db, Tx, on_tx};
 use crate::error::StoreError;
 use crate::time::{CivilDate, Instant};
@@ -556,15 +557,71 @@ fn select_sql(table: &TableSpec) -> String {
     )
 }
 
-fn insert_sql(table: &TableSpec) -> String {
-    let columns: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
-    let params: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
-    format!(
-        "INSERT INTO {} ({}) VALUES ({})",
-        table.name,
-        columns.join(", "),
-        params.join(", ")
-    )
+/// Rows per `INSERT` in a restore: one statement per row made a national restore into
+/// PostgreSQL take most of an hour, a round trip each. Capped so that the widest table stays
+/// well inside both backends' limit on parameters (32,766 on SQLite, 65,535 on PostgreSQL).
+const RESTORE_ROWS_PER_INSERT: usize = 500;
+const RESTORE_PARAMETERS_PER_INSERT: usize = 30_000;
+
+/// Rows of one table read from a dump and not yet written, with the dump lines they came
+/// from (for the error if the database refuses them).
+struct PendingRows {
+    table: &'static TableSpec,
+    cells: Vec<Cell>,
+    rows: usize,
+    first_line: usize,
+    last_line: usize,
+}
+
+impl PendingRows {
+    fn new(table: &'static TableSpec) -> Self {
+        PendingRows {
+            table,
+            cells: Vec::new(),
+            rows: 0,
+            first_line: 0,
+            last_line: 0,
+        }
+    }
+
+    fn capacity(&self) -> usize {
+        (RESTORE_PARAMETERS_PER_INSERT / self.table.columns.len()).clamp(1, RESTORE_ROWS_PER_INSERT)
+    }
+
+    fn push(&mut self, line: usize, row: Vec<Cell>) {
+        if self.rows == 0 {
+            self.first_line = line;
+        }
+        self.last_line = line;
+        self.cells.extend(row);
+        self.rows += 1;
+    }
+
+    fn is_full(&self) -> bool {
+        self.rows >= self.capacity()
+    }
+
+    /// Writes the pending rows in one statement.
+    async fn write(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let columns: Vec<&str> = self.table.columns.iter().map(|(name, _)| *name).collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES {}",
+            self.table.name,
+            columns.join(", "),
+            placeholders(tx.backend(), 1, self.rows, columns.len())
+        );
+        let cells = std::mem::take(&mut self.cells);
+        let rows = std::mem::take(&mut self.rows);
+        insert_rows(tx, &sql, cells).await.map_err(|e| {
+            StoreError::BadBackup(format!(
+                "lines {}-{} ({}, {rows} rows): the database refused them: {e}",
+                self.first_line, self.last_line, self.table.name
+            ))
+        })
+    }
 }
 
 /// Writes a portable dump of the whole database to `path`, from one consistent snapshot.
@@ -703,7 +760,7 @@ pub async fn restore(db: &Db, path: &Path) -> Result<Summary, StoreError> {
     let mut counts: BTreeMap<&'static str, i64> = TABLES.iter().map(|t| (t.name, 0)).collect();
     let mut table_index = 0;
     let mut ended = false;
-    let mut prepared = insert_sql(&TABLES[0]);
+    let mut pending = PendingRows::new(&TABLES[0]);
     for (number, line) in reader.lines().enumerate() {
         let number = number + 2;
         let line = line?;
@@ -712,6 +769,7 @@ pub async fn restore(db: &Db, path: &Path) -> Result<Summary, StoreError> {
         }
         let value: Json = serde_json::from_str(&line).map_err(|e| bad(number, e.to_string()))?;
         if value["end"] == true {
+            pending.write(&mut tx).await?;
             let expected = &value["rows"];
             for (table, count) in &counts {
                 if expected[*table].as_i64() != Some(*count) {
@@ -730,7 +788,10 @@ pub async fn restore(db: &Db, path: &Path) -> Result<Summary, StoreError> {
             if table_index == TABLES.len() {
                 return Err(bad(number, format!("unknown or out-of-order table {name}")));
             }
-            prepared = insert_sql(&TABLES[table_index]);
+        }
+        if pending.table.name != name {
+            pending.write(&mut tx).await?;
+            pending = PendingRows::new(&TABLES[table_index]);
         }
         let table = &TABLES[table_index];
         let raw = value["r"]
@@ -746,7 +807,10 @@ pub async fn restore(db: &Db, path: &Path) -> Result<Summary, StoreError> {
                     .map_err(|e| bad(number, format!("{column}: {e}")))?,
             );
         }
-        insert_row(&mut tx, &prepared, cells).await?;
+        pending.push(number, cells);
+        if pending.is_full() {
+            pending.write(&mut tx).await?;
+        }
         *counts.get_mut(name).expect("known table") += 1;
     }
     if !ended {
@@ -761,7 +825,7 @@ pub async fn restore(db: &Db, path: &Path) -> Result<Summary, StoreError> {
     })
 }
 
-async fn insert_row(tx: &mut Tx, sql: &str, cells: Vec<Cell>) -> Result<(), StoreError> {
+async fn insert_rows(tx: &mut Tx, sql: &str, cells: Vec<Cell>) -> Result<(), StoreError> {
     on_tx!(tx, |conn| {
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for cell in cells {

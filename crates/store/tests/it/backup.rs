@@ -131,6 +131,35 @@ async fn a_truncated_dump_is_refused_and_restores_nothing() {
 }
 
 #[tokio::test]
+async fn a_row_the_database_refuses_names_its_lines_and_restores_nothing() {
+    for t in backends().await {
+        populated(&t).await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dump.jsonl");
+        backup::backup(&t.db, &path).await.unwrap();
+        // The first user's row twice: the second copy breaks the primary key. Rows are
+        // written many to a statement, so the error names the lines of that statement.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        assert!(lines[1].ends_with(r#""t":"users"}"#), "{}", lines[1]);
+        lines.insert(2, lines[1]);
+        std::fs::write(&path, lines.join("\n")).unwrap();
+
+        let target = fresh(t.label).await.unwrap();
+        let error = backup::restore(&target.db, &path).await.unwrap_err();
+        let message = error.to_string();
+        assert!(
+            matches!(error, StoreError::BadBackup(_))
+                && message.contains("lines 2-4 (users, 3 rows)"),
+            "{}: {message}",
+            t.label
+        );
+        let counts = backup::row_counts(&target.db).await.unwrap();
+        assert!(counts.iter().all(|(_, n)| *n == 0), "{counts:?}");
+    }
+}
+
+#[tokio::test]
 async fn the_dump_covers_every_table_and_column() {
     for t in backends().await {
         let mut expected: Vec<String> = TABLES.iter().map(|t| t.name.to_owned()).collect();
