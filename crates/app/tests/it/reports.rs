@@ -778,10 +778,30 @@ async fn the_report_read_model_is_derived_from_the_records_and_a_wrong_row_is_fo
 }
 
 #[tokio::test]
-async fn every_report_over_a_selection_with_no_cases_is_empty_not_a_crash() {
+async fn a_date_range_selects_the_cases_opened_in_it_and_an_empty_one_is_not_a_crash() {
     for t in apps().await {
         let b = t.backend;
         cohort(&t).await;
+        // Dates are bound as instants (both ends), unlike the scheme: every case was opened
+        // inside this range, so it counts what the scheme alone counts.
+        let around_everyone = ReportQuery {
+            scheme: Some(SCHEME.to_owned()),
+            from: Some(date(2000, 1, 1)),
+            to: Some(date(2100, 1, 1)),
+        };
+        let config = ReportConfig::default();
+        let all = t
+            .app
+            .report(&t.analyst, ReportName::Funnel, &query(), &config)
+            .await
+            .unwrap();
+        let ranged = t
+            .app
+            .report(&t.analyst, ReportName::Funnel, &around_everyone, &config)
+            .await
+            .unwrap();
+        assert!(all.cases.value().is_some_and(|n| n > 0), "{b}");
+        assert_eq!(ranged.cases.value(), all.cases.value(), "{b}");
         let nobody = ReportQuery {
             scheme: Some(SCHEME.to_owned()),
             from: Some(date(2035, 1, 1)),
