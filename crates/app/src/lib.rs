@@ -143,4 +143,15 @@ impl App {
         tx.set_now(self.clock().now().into());
         Ok(tx)
     }
+
+    /// Two read-only transactions in one snapshot ([`checkpoint_store::Db::begin_read_pair`]),
+    /// both at the application clock's "now".
+    pub async fn begin_read_pair(
+        &self,
+    ) -> Result<(checkpoint_store::Tx, checkpoint_store::Tx), AppError> {
+        let (mut first, mut second) = self.db().begin_read_pair().await?;
+        first.set_now(self.clock().now().into());
+        second.set_now(self.clock().now().into());
+        Ok((first, second))
+    }
 }

@@ -18,6 +18,8 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex};
 
 use checkpoint_domain::lifecycle::TrialArm;
 use checkpoint_domain::outcome::OutcomeCode;
@@ -25,7 +27,7 @@ use checkpoint_domain::person::{EthnicGroup, Ethnicity, Sex};
 use checkpoint_evaluation::records::{
     AgeBand, CaseRecord, Ending, FunnelPosition, FunnelStage, Month, Reoffence,
 };
-use checkpoint_store::report_projection::{self, ProjectedCase, RowBatch};
+use checkpoint_store::report_projection::{self, CaseIdRange, ProjectedCase, RowBatch};
 use checkpoint_store::reporting::{CaseFacts, CaseSelection, StaleCases};
 use checkpoint_store::{Instant, StoreError, Tx};
 use serde::Serialize;
@@ -144,16 +146,21 @@ impl App {
 }
 
 /// The records of the selected cases for a report, in `tx`'s snapshot: stored rows for the
-/// cases not marked stale, a fresh derivation for those that are.
+/// cases not marked stale, a fresh derivation for those that are. `alongside` is a second
+/// transaction in the same snapshot ([`App::begin_read_pair`]): the stored rows are read in
+/// two halves at once, one on each.
 pub(crate) async fn read_records(
     tx: &mut Tx,
+    alongside: Tx,
     selection: &CaseSelection,
     costs: &CostSettings,
 ) -> Result<Vec<CaseRecord>, AppError> {
-    let stale: FastSet<Uuid> = report_projection::stale_cases(tx, selection)
-        .await?
-        .into_iter()
-        .collect();
+    let stale: Arc<FastSet<Uuid>> = Arc::new(
+        report_projection::stale_cases(tx, selection)
+            .await?
+            .into_iter()
+            .collect(),
+    );
     let mut reoffences = ReoffencesByCase::default();
     let mut categories = Codes::default();
     report_projection::for_each_reoffence(tx, selection, &mut |row| {
@@ -162,7 +169,21 @@ pub(crate) async fn read_records(
         Ok(())
     })
     .await?;
-    let mut records = decode_while_reading(tx, selection, &stale, costs, reoffences).await?;
+    let mut records = match report_projection::case_id_span(tx, selection).await? {
+        Some((lowest, highest)) => {
+            let parts = CaseIdRange::halves(lowest, highest);
+            let read = Reading {
+                selection: selection.clone(),
+                stale: Arc::clone(&stale),
+                spare: Arc::default(),
+            };
+            decode_while_reading(tx, alongside, read, parts, costs, reoffences).await?
+        }
+        None => {
+            alongside.rollback().await?;
+            Vec::new()
+        }
+    };
     if !stale.is_empty() {
         let marked = CaseSelection {
             marked_stale: Some(StaleCases::All),
@@ -186,8 +207,6 @@ struct ReoffencesByCase {
     /// Set if a backend ordered the ids differently from Rust's `Uuid` order (both compare
     /// bytes, so it should not): they are then sorted before the first lookup.
     unsorted: bool,
-    /// Where the next case's reoffences are, if rows keep to case id order.
-    next: usize,
 }
 
 impl ReoffencesByCase {
@@ -202,32 +221,30 @@ impl ReoffencesByCase {
         }
     }
 
-    /// Takes the case's reoffences (none if it has none, or they were taken already).
-    fn take(&mut self, case_id: Uuid) -> Vec<Reoffence> {
+    /// Takes the case's reoffences (none if it has none, or they were taken already). `next`
+    /// is where the next case's reoffences are if rows keep to case id order: a cursor for
+    /// each stream of rows in that order.
+    fn take(&mut self, case_id: Uuid, next: &mut usize) -> Vec<Reoffence> {
         if self.unsorted {
             self.cases.sort_by_key(|(id, _)| *id);
             self.unsorted = false;
         }
-        let in_order = self
-            .next
+        let in_order = next
             .checked_sub(1)
             .is_none_or(|before| self.cases[before].0 < case_id)
-            && self
-                .cases
-                .get(self.next)
-                .is_none_or(|(id, _)| *id >= case_id);
+            && self.cases.get(*next).is_none_or(|(id, _)| *id >= case_id);
         let at = if in_order {
-            self.next
+            *next
         } else {
             self.cases.partition_point(|(id, _)| *id < case_id)
         };
         match self.cases.get_mut(at) {
             Some((id, reoffences)) if *id == case_id => {
-                self.next = at + 1;
+                *next = at + 1;
                 std::mem::take(reoffences)
             }
             _ => {
-                self.next = at;
+                *next = at;
                 Vec::new()
             }
         }
@@ -237,63 +254,118 @@ impl ReoffencesByCase {
 /// Rows per batch handed from the reading thread to the decoding one.
 const DECODE_BATCH_ROWS: usize = 1024;
 
-/// The records of the selected rows not in `stale`, with their `reoffences`. The rows are
-/// read on this thread and decoded on another, a batch at a time: at a million cases each of
-/// the two takes about as long as the other.
-async fn decode_while_reading(
-    tx: &mut Tx,
-    selection: &CaseSelection,
-    stale: &FastSet<Uuid>,
-    costs: &CostSettings,
-    mut reoffences: ReoffencesByCase,
-) -> Result<Vec<CaseRecord>, AppError> {
-    // A few batches in flight keep both threads busy without holding the table in memory
-    // twice if decoding falls behind.
-    let (sender, batches) = std::sync::mpsc::sync_channel::<RowBatch>(4);
-    let costs = costs.clone();
-    let decoding = std::thread::Builder::new()
-        .name("report-decode".to_owned())
-        .spawn(move || -> Result<Vec<CaseRecord>, StoreError> {
-            let mut decoder = Decoder::default();
-            let mut records = Vec::new();
-            for batch in batches {
-                for row in batch.rows() {
-                    let mut record = decoder.record(&row, &costs)?;
-                    record.reoffences = reoffences.take(row.case_id);
-                    records.push(record);
-                }
-            }
-            Ok(records)
-        })
-        .map_err(StoreError::Io)?;
-    let mut batch = RowBatch::with_capacity(DECODE_BATCH_ROWS);
-    let read = report_projection::for_each(tx, selection, &mut |row| {
-        if !stale.contains(&row.case_id) {
-            batch.push(row);
-        }
-        if batch.len() == DECODE_BATCH_ROWS {
-            let full = std::mem::replace(&mut batch, RowBatch::with_capacity(DECODE_BATCH_ROWS));
+/// What each reading thread needs, shared between the two.
+#[derive(Clone)]
+struct Reading {
+    selection: CaseSelection,
+    /// Rows not to read (their cases are derived afresh).
+    stale: Arc<FastSet<Uuid>>,
+    /// Batches the decoder has emptied, to be filled again: a million rows in fresh batches
+    /// cost a page fault every few rows.
+    spare: Arc<Mutex<Vec<RowBatch>>>,
+}
+
+impl Reading {
+    /// Reads `part` of the rows on `tx` and sends its batches, tagged with `number`, to the
+    /// decoder.
+    async fn part(
+        &self,
+        tx: &mut Tx,
+        part: CaseIdRange,
+        number: usize,
+        decoder: SyncSender<(usize, RowBatch)>,
+    ) -> Result<(), StoreError> {
+        let wanted = |case_id: Uuid| !self.stale.contains(&case_id);
+        let mut hand_over = |full| {
             // Fails only when the decoding thread has stopped at a bad row; its error is the
-            // one reported below.
-            sender.send(full).map_err(|_| {
+            // one reported.
+            decoder.send((number, full)).map_err(|_| {
                 StoreError::InvalidStoredValue(
                     "a report_case_facts row could not be decoded".into(),
                 )
             })?;
-        }
-        Ok(())
-    })
-    .await;
-    if read.is_ok() && !batch.is_empty() {
-        // Cannot fail unless decoding has stopped, which the join below reports.
-        let _ = sender.send(batch);
+            let spare = self.spare.lock().ok().and_then(|mut spare| spare.pop());
+            Ok(spare.unwrap_or_else(|| RowBatch::with_capacity(DECODE_BATCH_ROWS)))
+        };
+        report_projection::read_in_batches(
+            tx,
+            &self.selection,
+            part,
+            &wanted,
+            DECODE_BATCH_ROWS,
+            &mut hand_over,
+        )
+        .await
     }
-    drop(sender);
+}
+
+/// The records of the selected rows not marked stale, with their `reoffences`, in case id
+/// order within each of the two `parts`. The first part is read on `tx` on this thread, the
+/// second on `alongside` on another, and a third thread decodes the batches of rows both send
+/// it: at a million cases, reading the rows costs more than everything else put together.
+async fn decode_while_reading(
+    tx: &mut Tx,
+    alongside: Tx,
+    reading: Reading,
+    parts: [CaseIdRange; 2],
+    costs: &CostSettings,
+    mut reoffences: ReoffencesByCase,
+) -> Result<Vec<CaseRecord>, AppError> {
+    // A few batches in flight keep every thread busy without holding the table in memory
+    // twice if decoding falls behind.
+    let (sender, batches) = std::sync::mpsc::sync_channel::<(usize, RowBatch)>(4);
+    let costs = costs.clone();
+    let spare = Arc::clone(&reading.spare);
+    let decoding = std::thread::Builder::new()
+        .name("report-decode".to_owned())
+        .spawn(move || -> Result<Vec<CaseRecord>, StoreError> {
+            let mut decoder = Decoder::default();
+            // Kept apart so that the records come out in the same order however the two
+            // readers' batches interleave.
+            let mut records: [Vec<CaseRecord>; 2] = Default::default();
+            let mut next_reoffences = [0; 2];
+            for (part, mut batch) in batches {
+                for row in batch.rows()? {
+                    let mut record = decoder.record(&row, &costs)?;
+                    record.reoffences = reoffences.take(row.case_id, &mut next_reoffences[part]);
+                    records[part].push(record);
+                }
+                batch.clear();
+                if let Ok(mut spare) = spare.lock() {
+                    spare.push(batch);
+                }
+            }
+            let [mut first, second] = records;
+            first.extend(second);
+            Ok(first)
+        })
+        .map_err(StoreError::Io)?;
+    // The second reader runs on a thread of its own (on SQLite a read is one long blocking
+    // call), driven by this runtime.
+    let second = {
+        let reading = reading.clone();
+        let sender = sender.clone();
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            runtime.block_on(async move {
+                let mut alongside = alongside;
+                let read = reading.part(&mut alongside, parts[1], 1, sender).await;
+                alongside.rollback().await?;
+                read
+            })
+        })
+    };
+    let first = reading.part(tx, parts[0], 0, sender).await;
+    let second = second
+        .await
+        .unwrap_or_else(|failed| std::panic::resume_unwind(failed.into_panic()));
     let decoded = decoding
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    // A decoding error first: a reader's error is then only that the decoder stopped.
     let records = decoded?;
-    read?;
+    first?;
+    second?;
     Ok(records)
 }
 
@@ -513,6 +585,7 @@ mod tests {
         let id = |n: u8| Uuid::from_bytes([n; 16]);
         for unsorted_feed in [false, true] {
             let mut by_case = ReoffencesByCase::default();
+            let mut next = 0;
             let feed = [(2, 1), (2, 2), (5, 3), (9, 4), (9, 5), (9, 6)];
             let feed: Vec<_> = if unsorted_feed {
                 feed.iter().rev().copied().collect()
@@ -534,7 +607,7 @@ mod tests {
                 (7, 0),
                 (10, 0),
             ] {
-                let found = by_case.take(id(case));
+                let found = by_case.take(id(case), &mut next);
                 assert_eq!(
                     found.len(),
                     expected,

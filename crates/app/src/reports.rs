@@ -958,8 +958,9 @@ impl App {
         // Bring the read model up to date, then read it (and derive anything changed since)
         // in one snapshot.
         self.refresh_report_projection().await?;
-        let mut tx = self.begin_read().await?;
-        let records = report_projection::read_records(&mut tx, &selection, &config.costs).await?;
+        let (mut tx, alongside) = self.begin_read_pair().await?;
+        let records =
+            report_projection::read_records(&mut tx, alongside, &selection, &config.costs).await?;
         tx.rollback().await?;
         let today = self.clock().today();
         let bundle = self.build_bundle(name, query, config, &records, today);

@@ -24,14 +24,17 @@ mod sqlite;
 pub(crate) enum Param {
     Text(String),
     Instant(Instant),
+    Uuid(Uuid),
 }
 
 impl Param {
-    /// The value as text: an instant in its canonical form, which both backends parse.
+    /// The value as text: an instant in its canonical form, a UUID hyphenated (PostgreSQL
+    /// parses both; SQLite gets a UUID as its 16 bytes, the form it stores them in).
     fn as_text(&self) -> String {
         match self {
             Param::Text(text) => text.clone(),
             Param::Instant(instant) => instant.to_canonical_string(),
+            Param::Uuid(id) => id.to_string(),
         }
     }
 }
@@ -39,7 +42,19 @@ impl Param {
 /// One row of a bulk read, borrowed for the callback's duration.
 pub(crate) trait RowView {
     fn uuid(&self, column: usize) -> Result<Uuid, StoreError>;
-    fn text(&self, column: usize) -> Result<Option<&str>, StoreError>;
+    /// A text column's bytes, not yet checked to be UTF-8: a reader that copies many values
+    /// out checks them all at once (see `report_projection::RowBatch`), far cheaper than one
+    /// at a time.
+    fn text_bytes(&self, column: usize) -> Result<Option<&[u8]>, StoreError>;
+    fn text(&self, column: usize) -> Result<Option<&str>, StoreError> {
+        self.text_bytes(column)?
+            .map(|bytes| {
+                std::str::from_utf8(bytes).map_err(|_| {
+                    StoreError::InvalidStoredValue(format!("column {column}: text is not UTF-8"))
+                })
+            })
+            .transpose()
+    }
     fn int(&self, column: usize) -> Result<Option<i64>, StoreError>;
     fn date(&self, column: usize) -> Result<Option<CivilDate>, StoreError>;
     fn flag(&self, column: usize) -> Result<bool, StoreError>;
@@ -59,7 +74,7 @@ pub(crate) async fn for_each_row(
             sqlite::for_each_row(handle.as_raw_handle(), sql, params, each)
         }
         TxConn::Postgres(transaction) => {
-            postgres::for_each_row(&mut **transaction, sql, params, each).await
+            postgres::for_each_row(transaction, sql, params, each).await
         }
     }
 }

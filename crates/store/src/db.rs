@@ -204,6 +204,60 @@ impl Db {
         })
     }
 
+    /// Two read-only transactions in one snapshot, for a read split between two connections
+    /// (a national report reads its million rows in two halves at once).
+    /// - PostgreSQL has a way to do this: the first transaction exports its snapshot
+    ///   (`pg_export_snapshot`) and the second imports it (`SET TRANSACTION SNAPSHOT`).
+    /// - SQLite has none, but its snapshot is taken at a transaction's first read: both start
+    ///   reading while a third connection holds the write lock, under which nothing can
+    ///   commit. Writers wait the few milliseconds that takes.
+    pub async fn begin_read_pair(&self) -> Result<(Tx, Tx), StoreError> {
+        match self {
+            Db::Sqlite(pool) => {
+                let lock = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let mut first = pool.begin().await?;
+                let mut second = pool.begin().await?;
+                for transaction in [&mut first, &mut second] {
+                    // Any read of the file starts the transaction's snapshot.
+                    sqlx::query("SELECT count(*) FROM sqlite_schema")
+                        .execute(&mut **transaction)
+                        .await?;
+                }
+                lock.rollback().await?;
+                Ok((
+                    Tx::new(TxConn::Sqlite(first)),
+                    Tx::new(TxConn::Sqlite(second)),
+                ))
+            }
+            Db::Postgres(pool) => {
+                const READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+                let mut first = pool.begin_with(READ).await?;
+                let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+                    .fetch_one(&mut *first)
+                    .await?;
+                // An identifier PostgreSQL made (such as `00000003-0000001B-1`), checked before
+                // it goes into a statement that takes no parameters.
+                if snapshot.is_empty()
+                    || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+                {
+                    return Err(StoreError::Unsupported(format!(
+                        "unexpected snapshot identifier {snapshot:?}"
+                    )));
+                }
+                let mut second = pool.begin_with(READ).await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "SET TRANSACTION SNAPSHOT '{snapshot}'"
+                )))
+                .execute(&mut *second)
+                .await?;
+                Ok((
+                    Tx::new(TxConn::Postgres(first)),
+                    Tx::new(TxConn::Postgres(second)),
+                ))
+            }
+        }
+    }
+
     /// Refreshes the planner's statistics after a bulk load: `ANALYZE` on PostgreSQL (whose
     /// autovacuum would otherwise analyse the new tables only some minutes later, planning
     /// every query meanwhile as if they were empty), and on SQLite an `ANALYZE` that samples

@@ -51,12 +51,14 @@ pub struct ProjectedCase<'r> {
     pub interventions_json: Option<Cow<'r, str>>,
 }
 
-/// Rows copied out of the database's buffers into one string, so that they can be decoded on
-/// another thread while the next rows are read: a million-case report spends as long
-/// decoding rows as reading them.
+/// Rows copied out of the database's buffers, so that they can be decoded on another thread
+/// while the next rows are read: a million-case report spends as long decoding rows as
+/// reading them. The reading thread only copies bytes; their check as UTF-8 is made by the
+/// thread that decodes them, once per batch ([`RowBatch::rows`]).
 #[derive(Debug, Default)]
 pub struct RowBatch {
-    text: String,
+    /// The text of every row, back to back, not yet checked to be UTF-8.
+    text: Vec<u8>,
     rows: Vec<PackedCase>,
 }
 
@@ -85,17 +87,20 @@ struct PackedCase {
     interventions_json: Option<Span>,
 }
 
+/// Where a value is in its batch's text, and which column it came from (for the error if
+/// it is not UTF-8).
 #[derive(Debug, Clone, Copy)]
 struct Span {
-    start: usize,
-    end: usize,
+    start: u32,
+    end: u32,
+    column: u8,
 }
 
 impl RowBatch {
     pub fn with_capacity(rows: usize) -> Self {
         RowBatch {
             // Rows hold about a hundred bytes of text.
-            text: String::with_capacity(rows * 128),
+            text: Vec::with_capacity(rows * 128),
             rows: Vec::with_capacity(rows),
         }
     }
@@ -108,65 +113,135 @@ impl RowBatch {
         self.rows.is_empty()
     }
 
-    pub fn push(&mut self, row: &ProjectedCase<'_>) {
-        let mut copy = |text: &str| {
-            let start = self.text.len();
-            self.text.push_str(text);
-            Span {
-                start,
-                end: self.text.len(),
-            }
-        };
-        let packed = PackedCase {
-            case_id: row.case_id,
-            scheme_id: copy(&row.scheme_id),
-            referral_month: copy(&row.referral_month),
-            funnel_stage: copy(&row.funnel_stage),
-            ending: row.ending.as_deref().map(&mut copy),
-            ineligibility_reason: row.ineligibility_reason.as_deref().map(&mut copy),
-            outcome_code: row.outcome_code.as_deref().map(&mut copy),
-            ethnicity_self_defined: row.ethnicity_self_defined.as_deref().map(&mut copy),
-            ethnicity_officer_observed: row.ethnicity_officer_observed.as_deref().map(&mut copy),
-            sex: copy(&row.sex),
-            age_band: copy(&row.age_band),
-            risk_band: row.risk_band.as_deref().map(&mut copy),
-            previous_convictions: row.previous_convictions,
-            trial_arm: row.trial_arm.as_deref().map(&mut copy),
-            index_date: row.index_date,
-            contract_end: row.contract_end,
-            monitored_until: row.monitored_until,
-            appointments_attended: row.appointments_attended,
-            prosecuted: row.prosecuted,
-            interventions_json: row.interventions_json.as_deref().map(&mut copy),
-        };
-        self.rows.push(packed);
+    /// Empties the batch, keeping its memory for the next rows (a million rows in fresh
+    /// batches cost a page fault every few rows).
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.rows.clear();
     }
 
-    /// The rows as pushed.
-    pub fn rows(&self) -> impl Iterator<Item = ProjectedCase<'_>> {
-        let text = |span: Span| Cow::Borrowed(&self.text[span.start..span.end]);
-        self.rows.iter().map(move |row| ProjectedCase {
+    /// Copies a row of the `SELECT` in [`select_facts`] (`case_id`, already read, then
+    /// [`FACT_COLUMNS`]).
+    fn push_row(&mut self, case_id: Uuid, row: &dyn RowView) -> Result<(), StoreError> {
+        let text = &mut self.text;
+        let mut copy = |column: usize| -> Result<Option<Span>, StoreError> {
+            let Some(bytes) = row.text_bytes(column)? else {
+                return Ok(None);
+            };
+            let start = text.len();
+            text.extend_from_slice(bytes);
+            let offset = |at: usize| {
+                u32::try_from(at).map_err(|_| {
+                    StoreError::InvalidStoredValue("a batch of rows over 4 GiB of text".into())
+                })
+            };
+            Ok(Some(Span {
+                start: offset(start)?,
+                end: offset(text.len())?,
+                column: column as u8,
+            }))
+        };
+        let required = |span: Option<Span>, column: usize| {
+            span.ok_or_else(|| {
+                StoreError::InvalidStoredValue(format!(
+                    "report_case_facts.{} is NULL",
+                    FACT_COLUMNS[column - 1]
+                ))
+            })
+        };
+        let packed = PackedCase {
+            case_id,
+            scheme_id: required(copy(1)?, 1)?,
+            referral_month: required(copy(2)?, 2)?,
+            funnel_stage: required(copy(3)?, 3)?,
+            ending: copy(4)?,
+            ineligibility_reason: copy(5)?,
+            outcome_code: copy(6)?,
+            ethnicity_self_defined: copy(7)?,
+            ethnicity_officer_observed: copy(8)?,
+            sex: required(copy(9)?, 9)?,
+            age_band: required(copy(10)?, 10)?,
+            risk_band: copy(11)?,
+            previous_convictions: row.int(12)?,
+            trial_arm: copy(13)?,
+            index_date: row.date(14)?,
+            contract_end: row.date(15)?,
+            monitored_until: row.date(16)?,
+            appointments_attended: row.int(17)?.unwrap_or(0),
+            prosecuted: row.flag(18)?,
+            interventions_json: copy(19)?,
+        };
+        self.rows.push(packed);
+        Ok(())
+    }
+
+    /// The rows as read, once their text is checked to be UTF-8 (all of it at once; then
+    /// each value's ends are checked to fall between characters, so no value can borrow
+    /// half a character from the next).
+    pub fn rows(&self) -> Result<impl Iterator<Item = ProjectedCase<'_>>, StoreError> {
+        let text = std::str::from_utf8(&self.text).map_err(|error| {
+            let at = error.valid_up_to() as u32;
+            let column = self
+                .rows
+                .iter()
+                .flat_map(PackedCase::spans)
+                .find(|span| span.start <= at && at < span.end)
+                .map_or("?", |span| FACT_COLUMNS[usize::from(span.column) - 1]);
+            StoreError::InvalidStoredValue(format!("report_case_facts.{column} is not UTF-8"))
+        })?;
+        for span in self.rows.iter().flat_map(PackedCase::spans) {
+            if text.get(span.start as usize..span.end as usize).is_none() {
+                return Err(StoreError::InvalidStoredValue(format!(
+                    "report_case_facts.{} is not UTF-8",
+                    FACT_COLUMNS[usize::from(span.column) - 1]
+                )));
+            }
+        }
+        let value = |span: Span| Cow::Borrowed(&text[span.start as usize..span.end as usize]);
+        Ok(self.rows.iter().map(move |row| ProjectedCase {
             case_id: row.case_id,
-            scheme_id: text(row.scheme_id),
-            referral_month: text(row.referral_month),
-            funnel_stage: text(row.funnel_stage),
-            ending: row.ending.map(text),
-            ineligibility_reason: row.ineligibility_reason.map(text),
-            outcome_code: row.outcome_code.map(text),
-            ethnicity_self_defined: row.ethnicity_self_defined.map(text),
-            ethnicity_officer_observed: row.ethnicity_officer_observed.map(text),
-            sex: text(row.sex),
-            age_band: text(row.age_band),
-            risk_band: row.risk_band.map(text),
+            scheme_id: value(row.scheme_id),
+            referral_month: value(row.referral_month),
+            funnel_stage: value(row.funnel_stage),
+            ending: row.ending.map(value),
+            ineligibility_reason: row.ineligibility_reason.map(value),
+            outcome_code: row.outcome_code.map(value),
+            ethnicity_self_defined: row.ethnicity_self_defined.map(value),
+            ethnicity_officer_observed: row.ethnicity_officer_observed.map(value),
+            sex: value(row.sex),
+            age_band: value(row.age_band),
+            risk_band: row.risk_band.map(value),
             previous_convictions: row.previous_convictions,
-            trial_arm: row.trial_arm.map(text),
+            trial_arm: row.trial_arm.map(value),
             index_date: row.index_date,
             contract_end: row.contract_end,
             monitored_until: row.monitored_until,
             appointments_attended: row.appointments_attended,
             prosecuted: row.prosecuted,
-            interventions_json: row.interventions_json.map(text),
-        })
+            interventions_json: row.interventions_json.map(value),
+        }))
+    }
+}
+
+impl PackedCase {
+    fn spans(&self) -> impl Iterator<Item = Span> {
+        [
+            Some(self.scheme_id),
+            Some(self.referral_month),
+            Some(self.funnel_stage),
+            self.ending,
+            self.ineligibility_reason,
+            self.outcome_code,
+            self.ethnicity_self_defined,
+            self.ethnicity_officer_observed,
+            Some(self.sex),
+            Some(self.age_band),
+            self.risk_band,
+            self.trial_arm,
+            self.interventions_json,
+        ]
+        .into_iter()
+        .flatten()
     }
 }
 
@@ -198,42 +273,6 @@ const ROWS_PER_INSERT: usize = 400;
 /// Ids per `DELETE … IN (…)`.
 const IDS_PER_DELETE: usize = 500;
 
-fn decode<'r>(row: &'r dyn RowView) -> Result<ProjectedCase<'r>, StoreError> {
-    let text = |column: usize| -> Result<Option<Cow<'r, str>>, StoreError> {
-        Ok(row.text(column)?.map(Cow::Borrowed))
-    };
-    let required = |column: usize| -> Result<Cow<'r, str>, StoreError> {
-        text(column)?.ok_or_else(|| {
-            StoreError::InvalidStoredValue(format!(
-                "report_case_facts.{} is NULL",
-                FACT_COLUMNS[column - 1]
-            ))
-        })
-    };
-    Ok(ProjectedCase {
-        case_id: row.uuid(0)?,
-        scheme_id: required(1)?,
-        referral_month: required(2)?,
-        funnel_stage: required(3)?,
-        ending: text(4)?,
-        ineligibility_reason: text(5)?,
-        outcome_code: text(6)?,
-        ethnicity_self_defined: text(7)?,
-        ethnicity_officer_observed: text(8)?,
-        sex: required(9)?,
-        age_band: required(10)?,
-        risk_band: text(11)?,
-        previous_convictions: row.int(12)?,
-        trial_arm: text(13)?,
-        index_date: row.date(14)?,
-        contract_end: row.date(15)?,
-        monitored_until: row.date(16)?,
-        appointments_attended: row.int(17)?.unwrap_or(0),
-        prosecuted: row.flag(18)?,
-        interventions_json: text(19)?,
-    })
-}
-
 /// `WHERE …` over the selection's scheme and dates (the read model has both columns, as
 /// `cases` does), and the parameters it names.
 fn filter(selection: &CaseSelection, table: &str) -> (String, Vec<Param>) {
@@ -246,6 +285,89 @@ fn filter(selection: &CaseSelection, table: &str) -> (String, Vec<Param>) {
     (clause, params)
 }
 
+/// Part of the case id space, `from..before` (an end left open takes every id that way):
+/// for reading a table in parts, on two connections at once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaseIdRange {
+    pub from: Option<Uuid>,
+    pub before: Option<Uuid>,
+}
+
+impl CaseIdRange {
+    /// Every id.
+    pub const ALL: CaseIdRange = CaseIdRange {
+        from: None,
+        before: None,
+    };
+
+    /// Two parts split halfway between `lowest` and `highest` (ids are time-ordered UUIDs, so
+    /// halfway in time: even halves for a steady intake).
+    pub fn halves(lowest: Uuid, highest: Uuid) -> [CaseIdRange; 2] {
+        let (low, high) = (lowest.as_u128(), highest.as_u128());
+        let middle = Uuid::from_u128(low / 2 + high / 2 + (low % 2 + high % 2) / 2);
+        [
+            CaseIdRange {
+                from: None,
+                before: Some(middle),
+            },
+            CaseIdRange {
+                from: Some(middle),
+                before: None,
+            },
+        ]
+    }
+
+    pub fn contains(&self, id: Uuid) -> bool {
+        self.from.is_none_or(|from| from <= id) && self.before.is_none_or(|before| id < before)
+    }
+}
+
+/// The `SELECT` of the selected rows in `ids` ([`RowBatch::push_row`] reads its columns).
+fn select_facts(selection: &CaseSelection, ids: CaseIdRange) -> (String, Vec<Param>) {
+    let (mut terms, mut params) = selection_filter(selection, "f.");
+    if let Some(from) = ids.from {
+        params.push(Param::Uuid(from));
+        terms.push(format!("f.case_id >= ${}", params.len()));
+    }
+    if let Some(before) = ids.before {
+        params.push(Param::Uuid(before));
+        terms.push(format!("f.case_id < ${}", params.len()));
+    }
+    let clause = if terms.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", terms.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT f.case_id, {} FROM report_case_facts f{clause}",
+        FACT_COLUMNS.map(|c| format!("f.{c}")).join(", ")
+    );
+    (sql, params)
+}
+
+/// The lowest and highest case id of the selected rows, if there are any.
+pub async fn case_id_span(
+    tx: &mut Tx,
+    selection: &CaseSelection,
+) -> Result<Option<(Uuid, Uuid)>, StoreError> {
+    let (clause, params) = filter(selection, "f");
+    let mut ends = Vec::with_capacity(2);
+    for order in ["ASC", "DESC"] {
+        let sql = format!(
+            "SELECT f.case_id FROM report_case_facts f{clause} ORDER BY f.case_id {order} LIMIT 1"
+        );
+        for_each_row(tx, &sql, &params, &mut |row| {
+            ends.push(row.uuid(0)?);
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(match ends[..] {
+        [lowest, highest] => Some((lowest, highest)),
+        _ => None,
+    })
+}
+
 /// Calls `each` with the stored row of every selected case that has one (stale or not; see
 /// [`stale_cases`]). No particular order.
 pub async fn for_each(
@@ -253,12 +375,45 @@ pub async fn for_each(
     selection: &CaseSelection,
     each: &mut (dyn FnMut(&ProjectedCase<'_>) -> Result<(), StoreError> + Send),
 ) -> Result<(), StoreError> {
-    let (clause, params) = filter(selection, "f");
-    let sql = format!(
-        "SELECT f.case_id, {} FROM report_case_facts f{clause}",
-        FACT_COLUMNS.map(|c| format!("f.{c}")).join(", ")
-    );
-    for_each_row(tx, &sql, &params, &mut |row| each(&decode(row)?)).await
+    let (sql, params) = select_facts(selection, CaseIdRange::ALL);
+    let mut batch = RowBatch::with_capacity(1);
+    for_each_row(tx, &sql, &params, &mut |row| {
+        batch.clear();
+        batch.push_row(row.uuid(0)?, row)?;
+        batch.rows()?.try_for_each(|row| each(&row))
+    })
+    .await
+}
+
+/// Reads the stored rows of the selected cases in `ids` for which `wanted` holds into batches
+/// of `rows_per_batch`, and hands each full batch (and the last, if it has rows) to `full`,
+/// which returns an empty one to fill next. No particular order.
+pub async fn read_in_batches(
+    tx: &mut Tx,
+    selection: &CaseSelection,
+    ids: CaseIdRange,
+    wanted: &(dyn Fn(Uuid) -> bool + Send + Sync),
+    rows_per_batch: usize,
+    full: &mut (dyn FnMut(RowBatch) -> Result<RowBatch, StoreError> + Send),
+) -> Result<(), StoreError> {
+    let (sql, params) = select_facts(selection, ids);
+    let mut batch = RowBatch::with_capacity(rows_per_batch);
+    for_each_row(tx, &sql, &params, &mut |row| {
+        // The id first: a row not wanted is not copied.
+        let case_id = row.uuid(0)?;
+        if wanted(case_id) {
+            batch.push_row(case_id, row)?;
+        }
+        if batch.len() >= rows_per_batch {
+            batch = full(std::mem::take(&mut batch))?;
+        }
+        Ok(())
+    })
+    .await?;
+    if !batch.is_empty() {
+        full(batch)?;
+    }
+    Ok(())
 }
 
 /// A reoffending event as the reports read it (see [`crate::reporting::ReoffenceFacts`]).
@@ -418,16 +573,99 @@ mod tests {
         }
     }
 
+    /// A row as a backend presents it: the columns of [`select_facts`], with text given as
+    /// stored bytes (`raw` replaces a column's).
+    struct Stored<'a> {
+        row: &'a ProjectedCase<'a>,
+        raw: Option<(usize, &'static [u8])>,
+    }
+
+    impl RowView for Stored<'_> {
+        fn uuid(&self, _: usize) -> Result<Uuid, StoreError> {
+            Ok(self.row.case_id)
+        }
+        fn text_bytes(&self, column: usize) -> Result<Option<&[u8]>, StoreError> {
+            if let Some((raw_column, bytes)) = self.raw
+                && raw_column == column
+            {
+                return Ok(Some(bytes));
+            }
+            let r = self.row;
+            let text = match column {
+                1 => Some(&r.scheme_id),
+                2 => Some(&r.referral_month),
+                3 => Some(&r.funnel_stage),
+                4 => r.ending.as_ref(),
+                5 => r.ineligibility_reason.as_ref(),
+                6 => r.outcome_code.as_ref(),
+                7 => r.ethnicity_self_defined.as_ref(),
+                8 => r.ethnicity_officer_observed.as_ref(),
+                9 => Some(&r.sex),
+                10 => Some(&r.age_band),
+                11 => r.risk_band.as_ref(),
+                13 => r.trial_arm.as_ref(),
+                19 => r.interventions_json.as_ref(),
+                other => panic!("column {other} is not text"),
+            };
+            Ok(text.map(|t| t.as_bytes()))
+        }
+        fn int(&self, column: usize) -> Result<Option<i64>, StoreError> {
+            Ok(match column {
+                12 => self.row.previous_convictions,
+                17 => Some(self.row.appointments_attended),
+                other => panic!("column {other} is not an integer"),
+            })
+        }
+        fn date(&self, column: usize) -> Result<Option<CivilDate>, StoreError> {
+            Ok(match column {
+                14 => self.row.index_date,
+                15 => self.row.contract_end,
+                16 => self.row.monitored_until,
+                other => panic!("column {other} is not a date"),
+            })
+        }
+        fn flag(&self, _: usize) -> Result<bool, StoreError> {
+            Ok(self.row.prosecuted)
+        }
+    }
+
+    fn batch_of(rows: &[ProjectedCase<'_>], raw: &[(usize, usize, &'static [u8])]) -> RowBatch {
+        let mut batch = RowBatch::with_capacity(4);
+        for (n, row) in rows.iter().enumerate() {
+            let raw = raw
+                .iter()
+                .find(|(at, ..)| *at == n)
+                .map(|(_, c, b)| (*c, *b));
+            batch.push_row(row.case_id, &Stored { row, raw }).unwrap();
+        }
+        batch
+    }
+
     #[test]
     fn a_batch_gives_back_the_rows_pushed_into_it() {
         let rows: Vec<_> = (0..20).map(|n| row(n, n % 3 != 0)).collect();
-        let mut batch = RowBatch::with_capacity(4);
-        assert!(batch.is_empty());
-        for r in &rows {
-            batch.push(r);
-        }
+        let mut batch = batch_of(&rows, &[]);
         assert_eq!(batch.len(), rows.len());
-        assert_eq!(batch.rows().collect::<Vec<_>>(), rows);
+        assert_eq!(batch.rows().unwrap().collect::<Vec<_>>(), rows);
+        batch.clear();
+        assert!(batch.is_empty());
+        assert_eq!(batch.rows().unwrap().count(), 0);
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_refused_by_column() {
+        let rows: Vec<_> = (0..3).map(|n| row(n, true)).collect();
+        let error = |raw| batch_of(&rows, raw).rows().err().map(|e| e.to_string());
+        assert_eq!(
+            error(&[(1, 9, b"fe\xffmale")]).as_deref(),
+            Some("stored value is invalid: report_case_facts.sex is not UTF-8")
+        );
+        // Two values that are only UTF-8 together (a character split between them): the
+        // batch's text checks out, each value's ends do not.
+        assert_eq!(
+            error(&[(2, 10, b"18-24\xc3"), (2, 11, b"\xa9")]).as_deref(),
+            Some("stored value is invalid: report_case_facts.age_band is not UTF-8")
+        );
     }
 
     #[test]

@@ -271,6 +271,7 @@ macro_rules! bind_selection {
             query = match param {
                 Param::Text(text) => query.bind(text),
                 Param::Instant(instant) => query.bind(instant),
+                Param::Uuid(id) => query.bind(id),
             };
         }
         query

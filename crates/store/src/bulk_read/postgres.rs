@@ -79,6 +79,7 @@ pub(super) async fn for_each_row(
         let cast = match param {
             Param::Text(_) => "",
             Param::Instant(_) => "::timestamptz",
+            Param::Uuid(_) => "::uuid",
         };
         query = query.replace(
             &format!("${}", index + 1),
@@ -298,14 +299,8 @@ impl RowView for CopyRow<'_> {
         Uuid::from_slice(bytes).map_err(|_| self.wrong_length(column, bytes.len()))
     }
 
-    fn text(&self, column: usize) -> Result<Option<&str>, StoreError> {
-        self.bytes(column, &[ColumnType::Text])?
-            .map(|bytes| {
-                std::str::from_utf8(bytes).map_err(|_| {
-                    invalid(format!("column {} is not UTF-8", self.columns[column].name))
-                })
-            })
-            .transpose()
+    fn text_bytes(&self, column: usize) -> Result<Option<&[u8]>, StoreError> {
+        self.bytes(column, &[ColumnType::Text])
     }
 
     fn int(&self, column: usize) -> Result<Option<i64>, StoreError> {
@@ -385,14 +380,14 @@ mod tests {
         let epoch = jiff::civil::date(2000, 1, 1);
         // Every day from 1600 to 2400 (leap centuries and all), and the ends of jiff's range.
         let mut date = jiff::civil::date(1600, 1, 1);
-        let mut days = i32::try_from(epoch.until(date).unwrap().get_days()).unwrap();
+        let mut days = epoch.until(date).unwrap().get_days();
         while date.year() < 2400 {
             assert_eq!(date_from_days_since_2000(days), Some(date), "day {days}");
             date = date.tomorrow().unwrap();
             days += 1;
         }
         for end in [jiff::civil::Date::MIN, jiff::civil::Date::MAX] {
-            let days = i32::try_from(epoch.until(end).unwrap().get_days()).unwrap();
+            let days = epoch.until(end).unwrap().get_days();
             assert_eq!(date_from_days_since_2000(days), Some(end));
             let beyond = if days < 0 { days - 1 } else { days + 1 };
             assert_eq!(date_from_days_since_2000(beyond), None);

@@ -4,12 +4,12 @@
 
 use std::borrow::Cow;
 
-use checkpoint_store::report_projection::{self, ProjectedCase};
+use checkpoint_store::report_projection::{self, CaseIdRange, ProjectedCase, RowBatch};
 use checkpoint_store::reporting::CaseSelection;
 use checkpoint_store::{Backend, CivilDate, Instant};
 use jiff::civil::date;
 
-use crate::fixtures::populate;
+use crate::fixtures::{person_with_case, populate};
 use crate::helpers::{backends, raw, scalar};
 
 const STALE: &str = "SELECT COUNT(*) FROM report_stale_cases";
@@ -152,6 +152,96 @@ async fn rows_read_back_as_written_and_filter_by_scheme_and_date() {
             ..CaseSelection::default()
         };
         assert_eq!(read(after).await, 0, "{}", t.label);
+    }
+}
+
+#[tokio::test]
+async fn a_pair_of_readers_shares_one_snapshot_and_two_halves_read_every_row_once() {
+    for t in backends().await {
+        let db = &t.db;
+        let mut tx = db.begin().await.expect("begin");
+        for year in 2020..2030 {
+            person_with_case(&mut tx, year).await;
+        }
+        let mut cases = report_projection::stale_cases(&mut tx, &CaseSelection::default())
+            .await
+            .expect("stale");
+        let opened = Instant::from(jiff::Timestamp::from_second(1_767_225_600).expect("2026"));
+        let written: Vec<_> = cases.iter().map(|id| (opened, written_row(*id))).collect();
+        report_projection::replace(&mut tx, &written)
+            .await
+            .expect("replace");
+        tx.commit().await.expect("commit");
+        cases.sort();
+
+        let (mut first, mut second) = db.begin_read_pair().await.expect("pair");
+        // Committed after the pair began: neither of them sees it.
+        raw(db, "DELETE FROM report_case_facts").await;
+        assert_eq!(
+            scalar(db, "SELECT COUNT(*) FROM report_case_facts").await,
+            0,
+            "{}",
+            t.label
+        );
+
+        let everything = CaseSelection::default();
+        let span = report_projection::case_id_span(&mut first, &everything)
+            .await
+            .expect("span");
+        assert_eq!(
+            span,
+            Some((cases[0], cases[cases.len() - 1])),
+            "{}",
+            t.label
+        );
+        let (lowest, highest) = span.expect("rows");
+        let halves = CaseIdRange::halves(lowest, highest);
+        let mut read = Vec::new();
+        for (half, tx) in halves.iter().zip([&mut first, &mut second]) {
+            let mut ids = Vec::new();
+            report_projection::read_in_batches(tx, &everything, *half, &|_| true, 2, &mut |full| {
+                for row in full.rows()? {
+                    assert_eq!(row, written_row(row.case_id), "read back");
+                    assert!(half.contains(row.case_id), "{half:?}");
+                    ids.push(row.case_id);
+                }
+                Ok(RowBatch::with_capacity(2))
+            })
+            .await
+            .expect("read a half");
+            read.push(ids);
+        }
+        assert!(
+            read.iter().all(|ids| !ids.is_empty()),
+            "{}: {read:?}",
+            t.label
+        );
+        let mut both: Vec<_> = read.concat();
+        both.sort();
+        assert_eq!(both, cases, "{}", t.label);
+        first.rollback().await.expect("rollback");
+        second.rollback().await.expect("rollback");
+    }
+}
+
+#[test]
+fn halves_split_between_the_ends_and_cover_every_id() {
+    let id = uuid::Uuid::from_u128;
+    for (low, high) in [(0, u128::MAX), (5, 6), (7, 7), (u128::MAX - 1, u128::MAX)] {
+        let [below, above] = CaseIdRange::halves(id(low), id(high));
+        let middle = above.from.expect("split").as_u128();
+        assert_eq!(below.before, above.from, "{low}..{high}");
+        assert!(low <= middle && middle <= high, "{low}..{high}: {middle}");
+        assert!(
+            high - middle <= middle - low + 1,
+            "{low}..{high}: {middle} is halfway"
+        );
+        for probe in [0, 1, low, high, low / 2 + high / 2, u128::MAX] {
+            assert!(
+                below.contains(id(probe)) != above.contains(id(probe)),
+                "{probe} in exactly one half of {low}..{high}"
+            );
+        }
     }
 }
 
