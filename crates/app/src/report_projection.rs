@@ -266,20 +266,18 @@ struct Reading {
 }
 
 impl Reading {
-    /// Reads `part` of the rows on `tx` and sends its batches, tagged with `number`, to the
-    /// decoder.
+    /// Reads `part` of the rows on `tx` and sends its batches to the decoder.
     async fn part(
         &self,
         tx: &mut Tx,
         part: CaseIdRange,
-        number: usize,
-        decoder: SyncSender<(usize, RowBatch)>,
+        decoder: SyncSender<RowBatch>,
     ) -> Result<(), StoreError> {
         let wanted = |case_id: Uuid| !self.stale.contains(&case_id);
         let mut hand_over = |full| {
             // Fails only when the decoding thread has stopped at a bad row; its error is the
             // one reported.
-            decoder.send((number, full)).map_err(|_| {
+            decoder.send(full).map_err(|_| {
                 StoreError::InvalidStoredValue(
                     "a report_case_facts row could not be decoded".into(),
                 )
@@ -299,8 +297,8 @@ impl Reading {
     }
 }
 
-/// The records of the selected rows not marked stale, with their `reoffences`, in case id
-/// order within each of the two `parts`. The first part is read on `tx` on this thread, the
+/// The records of the selected rows not marked stale, with their `reoffences`: a batch of
+/// each of the two `parts` in turn, in case id order within each part. The first part is read on `tx` on this thread, the
 /// second on `alongside` on another, and a third thread decodes the batches of rows both send
 /// it: at a million cases, reading the rows costs more than everything else put together.
 async fn decode_while_reading(
@@ -312,50 +310,65 @@ async fn decode_while_reading(
     mut reoffences: ReoffencesByCase,
 ) -> Result<Vec<CaseRecord>, AppError> {
     // A few batches in flight keep every thread busy without holding the table in memory
-    // twice if decoding falls behind.
-    let (sender, batches) = std::sync::mpsc::sync_channel::<(usize, RowBatch)>(4);
+    // twice if decoding falls behind. A channel for each part: the decoder takes a batch from
+    // each in turn, so the records come out in the same order however the readers' timing
+    // falls (sums of costs depend on the order their terms are added in).
+    let (first_sender, first_batches) = std::sync::mpsc::sync_channel::<RowBatch>(2);
+    let (second_sender, second_batches) = std::sync::mpsc::sync_channel::<RowBatch>(2);
     let costs = costs.clone();
     let spare = Arc::clone(&reading.spare);
+    // At most the table's rows (no more than a hundred million); memory reserved and not
+    // written to costs nothing.
+    let capacity = report_projection::estimated_rows(tx)
+        .await?
+        .min(100_000_000) as usize;
     let decoding = std::thread::Builder::new()
         .name("report-decode".to_owned())
         .spawn(move || -> Result<Vec<CaseRecord>, StoreError> {
             let mut decoder = Decoder::default();
-            // Kept apart so that the records come out in the same order however the two
-            // readers' batches interleave.
-            let mut records: [Vec<CaseRecord>; 2] = Default::default();
+            let mut records = Vec::with_capacity(capacity);
             let mut next_reoffences = [0; 2];
-            for (part, mut batch) in batches {
-                for row in batch.rows()? {
-                    let mut record = decoder.record(&row, &costs)?;
-                    record.reoffences = reoffences.take(row.case_id, &mut next_reoffences[part]);
-                    records[part].push(record);
-                }
-                batch.clear();
-                if let Ok(mut spare) = spare.lock() {
-                    spare.push(batch);
+            let parts = [first_batches, second_batches];
+            let mut open = [true, true];
+            while open.contains(&true) {
+                for part in 0..2 {
+                    if !open[part] {
+                        continue;
+                    }
+                    let Ok(mut batch) = parts[part].recv() else {
+                        open[part] = false;
+                        continue;
+                    };
+                    for row in batch.rows()? {
+                        let mut record = decoder.record(&row, &costs)?;
+                        record.reoffences =
+                            reoffences.take(row.case_id, &mut next_reoffences[part]);
+                        records.push(record);
+                    }
+                    batch.clear();
+                    if let Ok(mut spare) = spare.lock() {
+                        spare.push(batch);
+                    }
                 }
             }
-            let [mut first, second] = records;
-            first.extend(second);
-            Ok(first)
+            Ok(records)
         })
         .map_err(StoreError::Io)?;
     // The second reader runs on a thread of its own (on SQLite a read is one long blocking
     // call), driven by this runtime.
     let second = {
         let reading = reading.clone();
-        let sender = sender.clone();
         let runtime = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
             runtime.block_on(async move {
                 let mut alongside = alongside;
-                let read = reading.part(&mut alongside, parts[1], 1, sender).await;
+                let read = reading.part(&mut alongside, parts[1], second_sender).await;
                 alongside.rollback().await?;
                 read
             })
         })
     };
-    let first = reading.part(tx, parts[0], 0, sender).await;
+    let first = reading.part(tx, parts[0], first_sender).await;
     let second = second
         .await
         .unwrap_or_else(|failed| std::panic::resume_unwind(failed.into_panic()));
