@@ -145,13 +145,15 @@ impl App {
     }
 
     /// Two read-only transactions in one snapshot ([`checkpoint_store::Db::begin_read_pair`]),
-    /// both at the application clock's "now".
+    /// both at the application clock's "now"; only one while a SQLite writer holds the lock.
     pub async fn begin_read_pair(
         &self,
-    ) -> Result<(checkpoint_store::Tx, checkpoint_store::Tx), AppError> {
+    ) -> Result<(checkpoint_store::Tx, Option<checkpoint_store::Tx>), AppError> {
         let (mut first, mut second) = self.db().begin_read_pair().await?;
         first.set_now(self.clock().now().into());
-        second.set_now(self.clock().now().into());
+        if let Some(second) = &mut second {
+            second.set_now(self.clock().now().into());
+        }
         Ok((first, second))
     }
 }

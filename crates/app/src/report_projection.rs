@@ -146,12 +146,12 @@ impl App {
 }
 
 /// The records of the selected cases for a report, in `tx`'s snapshot: stored rows for the
-/// cases not marked stale, a fresh derivation for those that are. `alongside` is a second
-/// transaction in the same snapshot ([`App::begin_read_pair`]): the stored rows are read in
-/// two halves at once, one on each.
+/// cases not marked stale, a fresh derivation for those that are. `alongside`, if there is
+/// one, is a second transaction in the same snapshot ([`App::begin_read_pair`]): the stored
+/// rows are then read in two halves at once, one on each.
 pub(crate) async fn read_records(
     tx: &mut Tx,
-    alongside: Tx,
+    alongside: Option<Tx>,
     selection: &CaseSelection,
     costs: &CostSettings,
 ) -> Result<Vec<CaseRecord>, AppError> {
@@ -169,19 +169,26 @@ pub(crate) async fn read_records(
         Ok(())
     })
     .await?;
-    let mut records = match report_projection::case_id_span(tx, selection).await? {
-        Some((lowest, highest)) => {
-            let parts = CaseIdRange::halves(lowest, highest);
-            let read = Reading {
-                selection: selection.clone(),
-                stale: Arc::clone(&stale),
-                spare: Arc::default(),
-            };
-            decode_while_reading(tx, alongside, read, parts, costs, reoffences).await?
-        }
+    let reading = Reading {
+        selection: selection.clone(),
+        stale: Arc::clone(&stale),
+        spare: Arc::default(),
+    };
+    let mut records = match alongside {
+        Some(alongside) => match report_projection::case_id_span(tx, selection).await? {
+            Some((lowest, highest)) => {
+                let [first, second] = CaseIdRange::halves(lowest, highest);
+                let parts = (first, Some((second, alongside)));
+                decode_while_reading(tx, reading, parts, costs, reoffences).await?
+            }
+            None => {
+                alongside.rollback().await?;
+                Vec::new()
+            }
+        },
         None => {
-            alongside.rollback().await?;
-            Vec::new()
+            let parts = (CaseIdRange::ALL, None);
+            decode_while_reading(tx, reading, parts, costs, reoffences).await?
         }
     };
     if !stale.is_empty() {
@@ -298,14 +305,14 @@ impl Reading {
 }
 
 /// The records of the selected rows not marked stale, with their `reoffences`: a batch of
-/// each of the two `parts` in turn, in case id order within each part. The first part is read on `tx` on this thread, the
-/// second on `alongside` on another, and a third thread decodes the batches of rows both send
-/// it: at a million cases, reading the rows costs more than everything else put together.
+/// each part in turn, in case id order within each part. The first part is read on `tx` on
+/// this thread, the second (if any) on its own transaction on another, and one more thread
+/// decodes the batches of rows they send it: at a million cases, reading the rows costs more
+/// than everything else put together.
 async fn decode_while_reading(
     tx: &mut Tx,
-    alongside: Tx,
     reading: Reading,
-    parts: [CaseIdRange; 2],
+    parts: (CaseIdRange, Option<(CaseIdRange, Tx)>),
     costs: &CostSettings,
     mut reoffences: ReoffencesByCase,
 ) -> Result<Vec<CaseRecord>, AppError> {
@@ -354,24 +361,32 @@ async fn decode_while_reading(
             Ok(records)
         })
         .map_err(StoreError::Io)?;
+    let (first_part, second_part) = parts;
     // The second reader runs on a thread of its own (on SQLite a read is one long blocking
-    // call), driven by this runtime.
-    let second = {
+    // call), driven by this runtime. Without one, its channel closes at once.
+    let second = second_part.map(|(part, alongside)| {
         let reading = reading.clone();
         let runtime = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || {
             runtime.block_on(async move {
                 let mut alongside = alongside;
-                let read = reading.part(&mut alongside, parts[1], second_sender).await;
+                let read = reading.part(&mut alongside, part, second_sender).await;
                 alongside.rollback().await?;
                 read
             })
         })
+    });
+    let first = reading.part(tx, first_part, first_sender).await;
+    let second = match second {
+        None => Ok(()),
+        Some(reader) => match reader.await {
+            Ok(read) => read,
+            Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
+            Err(cancelled) => Err(StoreError::Unsupported(format!(
+                "the second reader of the report was cancelled: {cancelled}"
+            ))),
+        },
     };
-    let first = reading.part(tx, parts[0], first_sender).await;
-    let second = second
-        .await
-        .unwrap_or_else(|failed| std::panic::resume_unwind(failed.into_panic()));
     let decoded = decoding
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));

@@ -31,6 +31,10 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://checkpoint.db";
 /// How long a SQLite writer waits for the write lock before giving up with "database is locked".
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long [`Db::begin_read_pair`] waits for SQLite's write lock before settling for one
+/// transaction.
+const PAIR_LOCK_WAIT: Duration = Duration::from_millis(100);
+
 /// PostgreSQL's counterpart of SQLite's write lock, a transaction-scoped advisory lock that
 /// [`Db::begin`] takes first. Without it, two writers could take their row locks in opposite
 /// orders and deadlock: drafting a contract appends its audit row (locking `audit_head`) before
@@ -210,23 +214,49 @@ impl Db {
     ///   (`pg_export_snapshot`) and the second imports it (`SET TRANSACTION SNAPSHOT`).
     /// - SQLite has none, but its snapshot is taken at a transaction's first read: both start
     ///   reading while a third connection holds the write lock, under which nothing can
-    ///   commit. Writers wait the few milliseconds that takes.
-    pub async fn begin_read_pair(&self) -> Result<(Tx, Tx), StoreError> {
+    ///   commit. Writers wait the few milliseconds that takes. A reader never waits long for
+    ///   the lock, though: if a writer holds it for more than [`PAIR_LOCK_WAIT`] (a bulk
+    ///   import, say), there is no second transaction and the caller reads on one.
+    pub async fn begin_read_pair(&self) -> Result<(Tx, Option<Tx>), StoreError> {
         match self {
             Db::Sqlite(pool) => {
-                let lock = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let mut first = pool.begin().await?;
-                let mut second = pool.begin().await?;
-                for transaction in [&mut first, &mut second] {
-                    // Any read of the file starts the transaction's snapshot.
-                    sqlx::query("SELECT count(*) FROM sqlite_schema")
-                        .execute(&mut **transaction)
-                        .await?;
+                let mut lock = pool.acquire().await?;
+                let wait = format!("PRAGMA busy_timeout = {}", PAIR_LOCK_WAIT.as_millis());
+                sqlx::raw_sql(sqlx::AssertSqlSafe(wait))
+                    .execute(&mut *lock)
+                    .await?;
+                let locked = sqlx::raw_sql("BEGIN IMMEDIATE")
+                    .execute(&mut *lock)
+                    .await
+                    .is_ok();
+                let pair = async {
+                    let mut first = pool.begin().await?;
+                    if !locked {
+                        return Ok((first, None));
+                    }
+                    let mut second = pool.begin().await?;
+                    for transaction in [&mut first, &mut second] {
+                        // Any read of the file starts the transaction's snapshot.
+                        sqlx::query("SELECT count(*) FROM sqlite_schema")
+                            .execute(&mut **transaction)
+                            .await?;
+                    }
+                    Ok::<_, StoreError>((first, Some(second)))
                 }
-                lock.rollback().await?;
+                .await;
+                // Whatever happened above, the lock goes and the connection gets its usual
+                // wait back before it returns to the pool.
+                if locked {
+                    sqlx::raw_sql("ROLLBACK").execute(&mut *lock).await?;
+                }
+                let usual = format!("PRAGMA busy_timeout = {}", SQLITE_BUSY_TIMEOUT.as_millis());
+                sqlx::raw_sql(sqlx::AssertSqlSafe(usual))
+                    .execute(&mut *lock)
+                    .await?;
+                let (first, second) = pair?;
                 Ok((
                     Tx::new(TxConn::Sqlite(first)),
-                    Tx::new(TxConn::Sqlite(second)),
+                    second.map(|second| Tx::new(TxConn::Sqlite(second))),
                 ))
             }
             Db::Postgres(pool) => {
@@ -252,7 +282,7 @@ impl Db {
                 .await?;
                 Ok((
                     Tx::new(TxConn::Postgres(first)),
-                    Tx::new(TxConn::Postgres(second)),
+                    Some(Tx::new(TxConn::Postgres(second))),
                 ))
             }
         }

@@ -778,6 +778,49 @@ async fn the_report_read_model_is_derived_from_the_records_and_a_wrong_row_is_fo
 }
 
 #[tokio::test]
+async fn a_report_reads_on_one_transaction_while_a_sqlite_writer_holds_the_lock() {
+    for t in apps().await {
+        let b = t.backend;
+        cohort(&t).await;
+        let config = ReportConfig::default();
+        let paired = t
+            .app
+            .report(&t.analyst, ReportName::All, &query(), &config)
+            .await
+            .unwrap();
+        // A writer holds the lock: SQLite cannot align two snapshots and the rows are read
+        // in one part (PostgreSQL pairs as ever). The report's own audit row waits for the
+        // writer, which lets go well after the read.
+        let writer = t.app.db().begin().await.unwrap();
+        let app = t.app.clone();
+        let analyst = t.analyst.clone();
+        let reporting = tokio::spawn(async move {
+            app.report(
+                &analyst,
+                ReportName::All,
+                &query(),
+                &ReportConfig::default(),
+            )
+            .await
+        });
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        writer.rollback().await.unwrap();
+        let alone = reporting.await.unwrap().unwrap();
+        assert_eq!(alone.cases.value(), paired.cases.value(), "{b}");
+        assert_eq!(
+            serde_json::to_value(&alone.funnel).unwrap(),
+            serde_json::to_value(&paired.funnel).unwrap(),
+            "{b}"
+        );
+        assert_eq!(
+            serde_json::to_value(&alone.reoffending).unwrap(),
+            serde_json::to_value(&paired.reoffending).unwrap(),
+            "{b}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_date_range_selects_the_cases_opened_in_it_and_an_empty_one_is_not_a_crash() {
     for t in apps().await {
         let b = t.backend;

@@ -174,7 +174,8 @@ async fn a_pair_of_readers_shares_one_snapshot_and_two_halves_read_every_row_onc
         tx.commit().await.expect("commit");
         cases.sort();
 
-        let (mut first, mut second) = db.begin_read_pair().await.expect("pair");
+        let (mut first, second) = db.begin_read_pair().await.expect("pair");
+        let mut second = second.expect("no writer holds the lock: two transactions");
         // Committed after the pair began: neither of them sees it.
         raw(db, "DELETE FROM report_case_facts").await;
         assert_eq!(
@@ -221,6 +222,27 @@ async fn a_pair_of_readers_shares_one_snapshot_and_two_halves_read_every_row_onc
         assert_eq!(both, cases, "{}", t.label);
         first.rollback().await.expect("rollback");
         second.rollback().await.expect("rollback");
+    }
+}
+
+#[tokio::test]
+async fn while_a_writer_holds_sqlites_lock_a_reader_settles_for_one_transaction() {
+    for t in backends().await {
+        let writer = t.db.begin().await.expect("writer");
+        let (first, second) = t.db.begin_read_pair().await.expect("pair");
+        // SQLite needs the write lock to align two snapshots, and settles for one transaction
+        // rather than wait; PostgreSQL's exported snapshot needs no lock.
+        assert_eq!(second.is_some(), t.label == "postgres", "{}", t.label);
+        first.rollback().await.expect("rollback");
+        if let Some(second) = second {
+            second.rollback().await.expect("rollback");
+        }
+        writer.rollback().await.expect("rollback");
+        // With the writer gone, SQLite pairs again (and its connection waits as usual).
+        let (first, second) = t.db.begin_read_pair().await.expect("pair");
+        assert!(second.is_some(), "{}", t.label);
+        first.rollback().await.expect("rollback");
+        second.expect("pair").rollback().await.expect("rollback");
     }
 }
 
