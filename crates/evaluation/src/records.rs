@@ -207,3 +207,33 @@ pub struct CaseRecord {
     #[serde(default)]
     pub resources: ResourceUse,
 }
+
+/// A case accepted onto a contract that started on `index`, with these reoffences and
+/// nothing else recorded: the common ground of the report modules' unit tests.
+#[cfg(test)]
+pub(crate) fn accepted_case(index: Date, reoffences: Vec<Reoffence>) -> CaseRecord {
+    CaseRecord {
+        case_id: "c".into(),
+        scheme: "s".into(),
+        referral_month: Month::of(index),
+        position: FunnelPosition {
+            stage: FunnelStage::Accepted,
+            ending: None,
+        },
+        ineligibility_reason: None,
+        decline_reason: None,
+        outcome_code: None,
+        ethnicity_self_defined: None,
+        ethnicity_officer_observed: None,
+        sex: Sex::Male,
+        age_band: AgeBand::Age18To24,
+        risk_band: None,
+        previous_convictions: None,
+        trial_arm: None,
+        index_date: Some(index),
+        contract_end: None,
+        monitored_until: None,
+        reoffences,
+        resources: Default::default(),
+    }
+}

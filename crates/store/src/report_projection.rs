@@ -277,12 +277,16 @@ const IDS_PER_DELETE: usize = 500;
 /// `cases` does), and the parameters it names.
 fn filter(selection: &CaseSelection, table: &str) -> (String, Vec<Param>) {
     let (terms, params) = selection_filter(selection, &format!("{table}."));
-    let clause = if terms.is_empty() {
+    (where_clause(&terms), params)
+}
+
+/// ` WHERE a AND b …`, or nothing for no terms.
+fn where_clause(terms: &[String]) -> String {
+    if terms.is_empty() {
         String::new()
     } else {
         format!(" WHERE {}", terms.join(" AND "))
-    };
-    (clause, params)
+    }
 }
 
 /// Part of the case id space, `from..before` (an end left open takes every id that way):
@@ -333,14 +337,10 @@ fn select_facts(selection: &CaseSelection, ids: CaseIdRange) -> (String, Vec<Par
         params.push(Param::Uuid(before));
         terms.push(format!("f.case_id < ${}", params.len()));
     }
-    let clause = if terms.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", terms.join(" AND "))
-    };
     let sql = format!(
-        "SELECT f.case_id, {} FROM report_case_facts f{clause}",
-        FACT_COLUMNS.map(|c| format!("f.{c}")).join(", ")
+        "SELECT f.case_id, {} FROM report_case_facts f{}",
+        FACT_COLUMNS.map(|c| format!("f.{c}")).join(", "),
+        where_clause(&terms)
     );
     (sql, params)
 }

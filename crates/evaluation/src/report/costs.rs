@@ -109,43 +109,22 @@ pub fn cost_report(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::{AgeBand, FunnelPosition, FunnelStage, Month, Reoffence};
+    use crate::records::{FunnelPosition, FunnelStage, Reoffence, accepted_case};
     use checkpoint_domain::offence::OffenceCategory;
-    use checkpoint_domain::person::Sex;
     use jiff::civil::date;
 
     fn case(reoffences: usize) -> CaseRecord {
-        let index = date(2024, 1, 15);
+        let theft = Reoffence {
+            offence_date: date(2024, 6, 1),
+            proven_date: None,
+            category: OffenceCategory::Theft,
+        };
         CaseRecord {
-            case_id: "c".into(),
-            scheme: "s".into(),
-            referral_month: Month::of(index),
             position: FunnelPosition {
                 stage: FunnelStage::Accepted,
                 ending: Some(Ending::Completed),
             },
-            ineligibility_reason: None,
-            decline_reason: None,
-            outcome_code: None,
-            ethnicity_self_defined: None,
-            ethnicity_officer_observed: None,
-            sex: Sex::Male,
-            age_band: AgeBand::Age18To24,
-            risk_band: None,
-            previous_convictions: None,
-            trial_arm: None,
-            index_date: Some(index),
-            contract_end: None,
-            monitored_until: None,
-            reoffences: vec![
-                Reoffence {
-                    offence_date: date(2024, 6, 1),
-                    proven_date: None,
-                    category: OffenceCategory::Theft,
-                };
-                reoffences
-            ],
-            resources: Default::default(),
+            ..accepted_case(date(2024, 1, 15), vec![theft; reoffences])
         }
     }
 

@@ -214,37 +214,9 @@ pub(crate) fn days_between(from: Date, to: Date) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::{AgeBand, FunnelPosition, FunnelStage, Month};
+    use crate::records::accepted_case as case;
     use checkpoint_domain::offence::OffenceCategory;
-    use checkpoint_domain::person::Sex;
     use jiff::civil::date;
-
-    fn case(index: Date, reoffences: Vec<Reoffence>) -> CaseRecord {
-        CaseRecord {
-            case_id: "c".into(),
-            scheme: "s".into(),
-            referral_month: Month::of(index),
-            position: FunnelPosition {
-                stage: FunnelStage::Accepted,
-                ending: None,
-            },
-            ineligibility_reason: None,
-            decline_reason: None,
-            outcome_code: None,
-            ethnicity_self_defined: None,
-            ethnicity_officer_observed: None,
-            sex: Sex::Male,
-            age_band: AgeBand::Age18To24,
-            risk_band: None,
-            previous_convictions: None,
-            trial_arm: None,
-            index_date: Some(index),
-            contract_end: None,
-            monitored_until: None,
-            reoffences,
-            resources: Default::default(),
-        }
-    }
 
     fn offence(committed: Date, proved: Option<Date>) -> Reoffence {
         Reoffence {

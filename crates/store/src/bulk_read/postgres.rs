@@ -61,21 +61,32 @@ struct ResultColumn {
     kind: ColumnType,
 }
 
+/// The transaction-local setting that carries parameter `index` (from 0).
+fn setting_name(index: usize) -> String {
+    format!("checkpoint.bulk_read_{}", index + 1)
+}
+
 pub(super) async fn for_each_row(
     conn: &mut PgConnection,
     sql: &str,
     params: &[Param],
     each: &mut (dyn FnMut(&dyn RowView) -> Result<(), StoreError> + Send),
 ) -> Result<(), StoreError> {
+    // One statement sets them all: `set_config($1, $2, true), set_config($3, $4, true), …`.
     let mut query = sql.to_owned();
+    if !params.is_empty() {
+        let setters: Vec<String> = (0..params.len())
+            .map(|index| format!("set_config(${}, ${}, true)", 2 * index + 1, 2 * index + 2))
+            .collect();
+        let set = format!("SELECT {}", setters.join(", "));
+        let mut setting = sqlx::query(sqlx::AssertSqlSafe(set));
+        for (index, param) in params.iter().enumerate() {
+            setting = setting.bind(setting_name(index)).bind(param.as_text());
+        }
+        setting.execute(&mut *conn).await?;
+    }
     // Highest first, so that `$1` is not replaced inside `$12`.
     for (index, param) in params.iter().enumerate().rev() {
-        let setting = format!("checkpoint.bulk_read_{}", index + 1);
-        sqlx::query("SELECT set_config($1, $2, true)")
-            .bind(&setting)
-            .bind(param.as_text())
-            .execute(&mut *conn)
-            .await?;
         let cast = match param {
             Param::Text(_) => "",
             Param::Instant(_) => "::timestamptz",
@@ -83,7 +94,7 @@ pub(super) async fn for_each_row(
         };
         query = query.replace(
             &format!("${}", index + 1),
-            &format!("current_setting('{setting}'){cast}"),
+            &format!("current_setting('{}'){cast}", setting_name(index)),
         );
     }
     let prepared = conn
