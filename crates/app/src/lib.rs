@@ -39,6 +39,7 @@ pub mod permissions;
 pub mod policies;
 pub mod provider_referrals;
 pub mod referrals;
+pub mod report_codes;
 pub mod report_projection;
 pub mod reports;
 pub mod retention;

@@ -21,12 +21,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex};
 
-use checkpoint_domain::lifecycle::TrialArm;
 use checkpoint_domain::outcome::OutcomeCode;
-use checkpoint_domain::person::{EthnicGroup, Ethnicity, Sex};
-use checkpoint_evaluation::records::{
-    AgeBand, CaseRecord, Ending, FunnelPosition, FunnelStage, Month, Reoffence,
-};
+use checkpoint_evaluation::records::{CaseRecord, FunnelPosition, Label, Month, Reoffence};
 use checkpoint_store::report_projection::{self, CaseIdRange, ProjectedCase, RowBatch};
 use checkpoint_store::reporting::{CaseFacts, CaseSelection, StaleCases};
 use checkpoint_store::{Instant, StoreError, Tx};
@@ -35,8 +31,9 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::error::AppError;
+use crate::report_codes::Coded;
 use crate::reports::{
-    self, CostSettings, ReferralDetail, parse_code, parse_offence, reoffence_on, resource_use,
+    self, CostSettings, ReferralDetail, parse_offence, reoffence_on, resource_use,
 };
 
 /// Maps over a report's million rows, keyed by our own ids and codes: a fast fixed hasher
@@ -402,24 +399,24 @@ fn project(facts: &CaseFacts, record: &CaseRecord) -> ProjectedCase<'static> {
     let owned = |text: String| Cow::Owned(text);
     ProjectedCase {
         case_id: facts.case_id,
-        scheme_id: owned(record.scheme.clone()),
+        scheme_id: owned(record.scheme.to_string()),
         referral_month: owned(record.referral_month.to_string()),
-        funnel_stage: owned(code(&record.position.stage)),
-        ending: record.position.ending.as_ref().map(code).map(owned),
-        ineligibility_reason: record.ineligibility_reason.clone().map(owned),
-        // A number (its serde form), kept as text like the other codes.
-        outcome_code: record.outcome_code.map(|c| owned(c.get().to_string())),
-        ethnicity_self_defined: record.ethnicity_self_defined.as_ref().map(code).map(owned),
-        ethnicity_officer_observed: record
-            .ethnicity_officer_observed
-            .as_ref()
-            .map(code)
+        funnel_stage: record.position.stage.code(),
+        ending: record.position.ending.map(Coded::code),
+        ineligibility_reason: record
+            .ineligibility_reason
+            .as_deref()
+            .map(str::to_owned)
             .map(owned),
-        sex: owned(code(&record.sex)),
-        age_band: owned(code(&record.age_band)),
-        risk_band: record.risk_band.clone().map(owned),
+        // The Home Office's own number.
+        outcome_code: record.outcome_code.map(|c| i16::from(c.get())),
+        ethnicity_self_defined: record.ethnicity_self_defined.map(Coded::code),
+        ethnicity_officer_observed: record.ethnicity_officer_observed.map(Coded::code),
+        sex: record.sex.code(),
+        age_band: record.age_band.code(),
+        risk_band: record.risk_band.as_deref().map(str::to_owned).map(owned),
         previous_convictions: record.previous_convictions.map(i64::from),
-        trial_arm: record.trial_arm.as_ref().map(code).map(owned),
+        trial_arm: record.trial_arm.map(Coded::code),
         index_date: record.index_date.map(Into::into),
         contract_end: record.contract_end.map(Into::into),
         monitored_until: record.monitored_until.map(Into::into),
@@ -431,14 +428,6 @@ fn project(facts: &CaseFacts, record: &CaseRecord) -> ProjectedCase<'static> {
                     .expect("a map of strings to numbers serialises"),
             )
         }),
-    }
-}
-
-/// A value's serde name (the codes are unit enum variants).
-fn code<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(text)) => text,
-        other => unreachable!("a code serialises as a string, not {other:?}"),
     }
 }
 
@@ -472,19 +461,13 @@ fn invalid(column: &str, text: &str) -> StoreError {
     StoreError::InvalidStoredValue(format!("report_case_facts.{column}: {text:?}"))
 }
 
-/// Rebuilds records from stored rows, parsing each distinct code once.
+/// Rebuilds records from stored rows, parsing each distinct text once.
 #[derive(Debug, Default)]
 struct Decoder {
     months: Codes<Option<Month>>,
-    stages: Codes<Option<FunnelStage>>,
-    endings: Codes<Option<Ending>>,
-    outcomes: Codes<Option<OutcomeCode>>,
-    ethnicities: Codes<Option<Ethnicity>>,
-    ethnic_groups: Codes<Option<EthnicGroup>>,
-    sexes: Codes<Option<Sex>>,
-    age_bands: Codes<Option<AgeBand>>,
-    arms: Codes<Option<TrialArm>>,
-    interventions: Codes<Option<BTreeMap<String, u32>>>,
+    interventions: Codes<Option<Arc<BTreeMap<String, u32>>>>,
+    /// Free text read into shared [`Label`]s (schemes, reasons, risk bands).
+    labels: Codes<Label>,
 }
 
 /// The value `text` codes for, through `cache`.
@@ -499,6 +482,16 @@ fn decode<T: Clone>(
         .ok_or_else(|| invalid(column, text))
 }
 
+/// The category stored as `code` in `column`.
+fn category<T: Coded>(code: i16) -> Result<T, StoreError> {
+    T::from_code(code).ok_or_else(|| invalid(T::KIND, &code.to_string()))
+}
+
+/// [`category`] for a column that may be NULL.
+fn optional_category<T: Coded>(code: Option<i16>) -> Result<Option<T>, StoreError> {
+    code.map(category).transpose()
+}
+
 /// [`decode`] for a column that may be NULL.
 fn decode_optional<T: Clone>(
     cache: &mut Codes<Option<T>>,
@@ -510,6 +503,10 @@ fn decode_optional<T: Clone>(
 }
 
 impl Decoder {
+    fn label(&mut self, text: &str) -> Label {
+        self.labels.get_or(text, |text| Label::from(text))
+    }
+
     fn record(
         &mut self,
         row: &ProjectedCase<'_>,
@@ -519,7 +516,7 @@ impl Decoder {
             &mut self.interventions,
             "interventions_json",
             row.interventions_json.as_deref(),
-            |json| serde_json::from_str(json).ok(),
+            |json| serde_json::from_str(json).ok().map(Arc::new),
         )?
         .unwrap_or_default();
         let previous_convictions = row
@@ -527,14 +524,8 @@ impl Decoder {
             .map(|n| u32::try_from(n).map_err(|_| invalid("previous_convictions", &n.to_string())))
             .transpose()?;
         Ok(CaseRecord {
-            // Encoded straight into the string: `to_string` goes through the formatting
-            // machinery, a noticeable cost at a million cases.
-            case_id: row
-                .case_id
-                .hyphenated()
-                .encode_lower(&mut Uuid::encode_buffer())
-                .to_owned(),
-            scheme: row.scheme_id.to_string(),
+            case_id: row.case_id,
+            scheme: self.label(&row.scheme_id),
             referral_month: decode(
                 &mut self.months,
                 "referral_month",
@@ -542,49 +533,27 @@ impl Decoder {
                 parse_month,
             )?,
             position: FunnelPosition {
-                stage: decode(
-                    &mut self.stages,
-                    "funnel_stage",
-                    &row.funnel_stage,
-                    parse_code,
-                )?,
-                ending: decode_optional(
-                    &mut self.endings,
-                    "ending",
-                    row.ending.as_deref(),
-                    parse_code,
-                )?,
+                stage: category(row.funnel_stage)?,
+                ending: optional_category(row.ending)?,
             },
-            ineligibility_reason: row.ineligibility_reason.as_deref().map(str::to_owned),
+            ineligibility_reason: row.ineligibility_reason.as_deref().map(|r| self.label(r)),
             decline_reason: None,
-            outcome_code: decode_optional(
-                &mut self.outcomes,
-                "outcome_code",
-                row.outcome_code.as_deref(),
-                |text| OutcomeCode::new(text.parse().ok()?).ok(),
-            )?,
-            ethnicity_self_defined: decode_optional(
-                &mut self.ethnicities,
-                "ethnicity_self_defined",
-                row.ethnicity_self_defined.as_deref(),
-                parse_code,
-            )?,
-            ethnicity_officer_observed: decode_optional(
-                &mut self.ethnic_groups,
-                "ethnicity_officer_observed",
-                row.ethnicity_officer_observed.as_deref(),
-                parse_code,
-            )?,
-            sex: decode(&mut self.sexes, "sex", &row.sex, parse_code)?,
-            age_band: decode(&mut self.age_bands, "age_band", &row.age_band, parse_code)?,
-            risk_band: row.risk_band.as_deref().map(str::to_owned),
+            outcome_code: row
+                .outcome_code
+                .map(|code| {
+                    u8::try_from(code)
+                        .ok()
+                        .and_then(|n| OutcomeCode::new(n).ok())
+                        .ok_or_else(|| invalid("outcome_code", &code.to_string()))
+                })
+                .transpose()?,
+            ethnicity_self_defined: optional_category(row.ethnicity_self_defined)?,
+            ethnicity_officer_observed: optional_category(row.ethnicity_officer_observed)?,
+            sex: category(row.sex)?,
+            age_band: category(row.age_band)?,
+            risk_band: row.risk_band.as_deref().map(|r| self.label(r)),
             previous_convictions,
-            trial_arm: decode_optional(
-                &mut self.arms,
-                "trial_arm",
-                row.trial_arm.as_deref(),
-                parse_code,
-            )?,
+            trial_arm: optional_category(row.trial_arm)?,
             index_date: row.index_date.map(Into::into),
             contract_end: row.contract_end.map(Into::into),
             monitored_until: row.monitored_until.map(Into::into),

@@ -39,7 +39,7 @@ use checkpoint_domain::outcome::OutcomeCode;
 use checkpoint_domain::person::{EthnicGroup, Sex, age_in_years};
 use checkpoint_evaluation::cost::{PerReoffenceAvoided, ResourceUse, UnitCosts};
 use checkpoint_evaluation::records::{
-    AgeBand, CaseRecord, Ending, FunnelPosition, FunnelStage, Month, Reoffence,
+    AgeBand, CaseRecord, Ending, FunnelPosition, FunnelStage, Label, Month, Reoffence,
 };
 use checkpoint_evaluation::render::csv as csv_render;
 use checkpoint_evaluation::report::costs::{CostReport, cost_report};
@@ -65,6 +65,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Where reoffending comes from; printed on every report.
@@ -744,17 +745,18 @@ fn case_record(
         || position.ending == Some(Ending::Declined);
     let resources = resource_use(
         facts.appointments_attended,
-        interventions,
+        Arc::new(interventions),
         prosecuted,
         costs,
     );
     CaseRecord {
-        case_id: facts.case_id.to_string(),
-        scheme: facts.scheme_id.clone(),
+        case_id: facts.case_id,
+        scheme: facts.scheme_id.as_str().into(),
         referral_month: Month::of(referred_on),
         position,
         ineligibility_reason: first_unmet
-            .or_else(|| events.and_then(EventSummary::ineligibility_reason)),
+            .or_else(|| events.and_then(EventSummary::ineligibility_reason))
+            .map(Label::from),
         decline_reason: None,
         outcome_code: events.and_then(|e| e.outcome_code),
         ethnicity_self_defined: facts.ethnicity_self_defined.as_deref().and_then(parse_code),
@@ -764,7 +766,7 @@ fn case_record(
             .and_then(parse_code),
         sex: parse_code(&facts.sex).unwrap_or(Sex::NotKnown),
         age_band: AgeBand::from_age(age_in_years(facts.date_of_birth.get(), referred_on)),
-        risk_band: referral.risk_band,
+        risk_band: referral.risk_band.map(Label::from),
         previous_convictions: referral.previous_convictions,
         trial_arm,
         index_date,
@@ -784,7 +786,7 @@ fn case_record(
 /// to court.
 pub(crate) fn resource_use(
     appointments_attended: i64,
-    interventions: BTreeMap<String, u32>,
+    interventions: Arc<BTreeMap<String, u32>>,
     prosecuted: bool,
     costs: &CostSettings,
 ) -> ResourceUse {

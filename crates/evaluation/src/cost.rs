@@ -10,7 +10,9 @@
 //! ratio does not show; the report says so.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Unit costs in pounds.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -26,7 +28,8 @@ pub struct UnitCosts {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ResourceUse {
     pub navigator_hours: f64,
-    pub interventions: BTreeMap<String, u32>,
+    /// Units of each intervention type. Shared: cases on the same contract terms hold one map.
+    pub interventions: Arc<BTreeMap<String, u32>>,
     pub prosecutions: u32,
     pub court_hearings: u32,
 }
@@ -35,13 +38,21 @@ impl ResourceUse {
     /// Priced at `costs`. An intervention type with no unit cost is priced at zero and listed
     /// by [`ResourceUse::unpriced`] so the report can warn.
     pub fn cost(&self, costs: &UnitCosts) -> f64 {
-        let interventions: f64 = self
-            .interventions
+        self.cost_with(self.interventions_cost(costs), costs)
+    }
+
+    /// The interventions' share of [`ResourceUse::cost`].
+    fn interventions_cost(&self, costs: &UnitCosts) -> f64 {
+        self.interventions
             .iter()
             .map(|(kind, &units)| {
                 costs.interventions.get(kind).copied().unwrap_or(0.0) * f64::from(units)
             })
-            .sum();
+            .sum()
+    }
+
+    /// [`ResourceUse::cost`] with the interventions already priced.
+    fn cost_with(&self, interventions: f64, costs: &UnitCosts) -> f64 {
         self.navigator_hours * costs.navigator_hour
             + interventions
             + f64::from(self.prosecutions) * costs.prosecution
@@ -53,6 +64,46 @@ impl ResourceUse {
             .keys()
             .filter(|kind| !costs.interventions.contains_key(*kind))
             .map(String::as_str)
+    }
+}
+
+/// Prices many cases' resources: a million cases share a few dozen maps of interventions
+/// (one per set of contract terms), so each shared map is priced, and checked for types
+/// without a unit cost, once.
+#[derive(Debug)]
+pub struct Pricing<'a> {
+    costs: &'a UnitCosts,
+    /// The interventions' cost of each map met so far, by its address (the maps are
+    /// borrowed for as long as this lives, so an address cannot be reused).
+    priced: HashMap<*const BTreeMap<String, u32>, f64>,
+    unpriced: BTreeSet<&'a str>,
+}
+
+impl<'a> Pricing<'a> {
+    pub fn new(costs: &'a UnitCosts) -> Self {
+        Pricing {
+            costs,
+            priced: HashMap::new(),
+            unpriced: BTreeSet::new(),
+        }
+    }
+
+    /// The same as [`ResourceUse::cost`].
+    pub fn cost(&mut self, resources: &'a ResourceUse) -> f64 {
+        let costs = self.costs;
+        let interventions = match self.priced.entry(Arc::as_ptr(&resources.interventions)) {
+            Entry::Occupied(known) => *known.get(),
+            Entry::Vacant(new) => {
+                self.unpriced.extend(resources.unpriced(costs));
+                *new.insert(resources.interventions_cost(costs))
+            }
+        };
+        resources.cost_with(interventions, costs)
+    }
+
+    /// The intervention types met without a unit cost, in name order.
+    pub fn unpriced(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.unpriced.iter().copied()
     }
 }
 
@@ -234,14 +285,31 @@ mod tests {
         };
         let used = ResourceUse {
             navigator_hours: 10.0,
-            interventions: BTreeMap::from([
+            interventions: Arc::new(BTreeMap::from([
                 ("alcohol course".to_owned(), 2),
                 ("unknown".to_owned(), 1),
-            ]),
+            ])),
             prosecutions: 1,
             court_hearings: 2,
         };
         assert_eq!(used.cost(&costs), 300.0 + 200.0 + 1000.0 + 1000.0);
         assert_eq!(used.unpriced(&costs).collect::<Vec<_>>(), ["unknown"]);
+
+        // A shared map is priced once; a map with the same contents elsewhere on its own.
+        let sharing = ResourceUse {
+            navigator_hours: 1.0,
+            interventions: Arc::clone(&used.interventions),
+            prosecutions: 0,
+            court_hearings: 0,
+        };
+        let apart = ResourceUse {
+            interventions: Arc::new(BTreeMap::from([("other".to_owned(), 3)])),
+            ..sharing.clone()
+        };
+        let mut pricing = Pricing::new(&costs);
+        for resources in [&used, &sharing, &apart, &used] {
+            assert_eq!(pricing.cost(resources), resources.cost(&costs));
+        }
+        assert_eq!(pricing.unpriced().collect::<Vec<_>>(), ["other", "unknown"]);
     }
 }

@@ -9,6 +9,12 @@ use checkpoint_domain::person::{EthnicGroup, Ethnicity, Sex};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Text a record shares with many others: a million cases name a handful of schemes, reasons
+/// and risk bands, and each is held once, not once per case.
+pub type Label = Arc<str>;
 
 /// A calendar month, e.g. the month of referral.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -167,14 +173,14 @@ pub struct Reoffence {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseRecord {
     /// Pseudonymous identifier, only for tracing figures back in the analyst's own system.
-    pub case_id: String,
-    pub scheme: String,
+    pub case_id: Uuid,
+    pub scheme: Label,
     pub referral_month: Month,
     pub position: FunnelPosition,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ineligibility_reason: Option<String>,
+    pub ineligibility_reason: Option<Label>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decline_reason: Option<String>,
+    pub decline_reason: Option<Label>,
     /// Home Office outcome code recorded when the case closed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome_code: Option<OutcomeCode>,
@@ -186,7 +192,7 @@ pub struct CaseRecord {
     pub age_band: AgeBand,
     /// Advisory risk band (e.g. HART's low/moderate/high), if scored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk_band: Option<String>,
+    pub risk_band: Option<Label>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_convictions: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -213,7 +219,7 @@ pub struct CaseRecord {
 #[cfg(test)]
 pub(crate) fn accepted_case(index: Date, reoffences: Vec<Reoffence>) -> CaseRecord {
     CaseRecord {
-        case_id: "c".into(),
+        case_id: Uuid::nil(),
         scheme: "s".into(),
         referral_month: Month::of(index),
         position: FunnelPosition {

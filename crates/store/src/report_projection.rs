@@ -22,25 +22,26 @@ use crate::error::StoreError;
 use crate::reporting::{CaseSelection, selection_filter};
 use crate::time::{CivilDate, Instant};
 
-/// One case as the reports read it. Codes are the evaluation crate's serde names; strings are
-/// borrowed from the database row when read, owned when written.
+/// One case as the reports read it. Categories are stored as small integer codes (the app's
+/// `report_codes`, named in the `report_codes` table); strings are borrowed from the database
+/// row when read, owned when written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectedCase<'r> {
     pub case_id: Uuid,
     pub scheme_id: Cow<'r, str>,
     /// `YYYY-MM`, the Europe/London month the case was opened (referred).
     pub referral_month: Cow<'r, str>,
-    pub funnel_stage: Cow<'r, str>,
-    pub ending: Option<Cow<'r, str>>,
+    pub funnel_stage: i16,
+    pub ending: Option<i16>,
     pub ineligibility_reason: Option<Cow<'r, str>>,
-    pub outcome_code: Option<Cow<'r, str>>,
-    pub ethnicity_self_defined: Option<Cow<'r, str>>,
-    pub ethnicity_officer_observed: Option<Cow<'r, str>>,
-    pub sex: Cow<'r, str>,
-    pub age_band: Cow<'r, str>,
+    pub outcome_code: Option<i16>,
+    pub ethnicity_self_defined: Option<i16>,
+    pub ethnicity_officer_observed: Option<i16>,
+    pub sex: i16,
+    pub age_band: i16,
     pub risk_band: Option<Cow<'r, str>>,
     pub previous_convictions: Option<i64>,
-    pub trial_arm: Option<Cow<'r, str>>,
+    pub trial_arm: Option<i16>,
     pub index_date: Option<CivilDate>,
     pub contract_end: Option<CivilDate>,
     pub monitored_until: Option<CivilDate>,
@@ -68,17 +69,17 @@ struct PackedCase {
     case_id: Uuid,
     scheme_id: Span,
     referral_month: Span,
-    funnel_stage: Span,
-    ending: Option<Span>,
+    funnel_stage: i16,
+    ending: Option<i16>,
     ineligibility_reason: Option<Span>,
-    outcome_code: Option<Span>,
-    ethnicity_self_defined: Option<Span>,
-    ethnicity_officer_observed: Option<Span>,
-    sex: Span,
-    age_band: Span,
+    outcome_code: Option<i16>,
+    ethnicity_self_defined: Option<i16>,
+    ethnicity_officer_observed: Option<i16>,
+    sex: i16,
+    age_band: i16,
     risk_band: Option<Span>,
     previous_convictions: Option<i64>,
-    trial_arm: Option<Span>,
+    trial_arm: Option<i16>,
     index_date: Option<CivilDate>,
     contract_end: Option<CivilDate>,
     monitored_until: Option<CivilDate>,
@@ -141,29 +142,41 @@ impl RowBatch {
                 column: column as u8,
             }))
         };
-        let required = |span: Option<Span>, column: usize| {
-            span.ok_or_else(|| {
+        let code = |column: usize| -> Result<Option<i16>, StoreError> {
+            row.int(column)?
+                .map(|n| {
+                    i16::try_from(n).map_err(|_| {
+                        StoreError::InvalidStoredValue(format!(
+                            "report_case_facts.{}: {n} is not a code",
+                            FACT_COLUMNS[column - 1]
+                        ))
+                    })
+                })
+                .transpose()
+        };
+        fn required<T>(value: Option<T>, column: usize) -> Result<T, StoreError> {
+            value.ok_or_else(|| {
                 StoreError::InvalidStoredValue(format!(
                     "report_case_facts.{} is NULL",
                     FACT_COLUMNS[column - 1]
                 ))
             })
-        };
+        }
         let packed = PackedCase {
             case_id,
             scheme_id: required(copy(1)?, 1)?,
             referral_month: required(copy(2)?, 2)?,
-            funnel_stage: required(copy(3)?, 3)?,
-            ending: copy(4)?,
+            funnel_stage: required(code(3)?, 3)?,
+            ending: code(4)?,
             ineligibility_reason: copy(5)?,
-            outcome_code: copy(6)?,
-            ethnicity_self_defined: copy(7)?,
-            ethnicity_officer_observed: copy(8)?,
-            sex: required(copy(9)?, 9)?,
-            age_band: required(copy(10)?, 10)?,
+            outcome_code: code(6)?,
+            ethnicity_self_defined: code(7)?,
+            ethnicity_officer_observed: code(8)?,
+            sex: required(code(9)?, 9)?,
+            age_band: required(code(10)?, 10)?,
             risk_band: copy(11)?,
             previous_convictions: row.int(12)?,
-            trial_arm: copy(13)?,
+            trial_arm: code(13)?,
             index_date: row.date(14)?,
             contract_end: row.date(15)?,
             monitored_until: row.date(16)?,
@@ -202,17 +215,17 @@ impl RowBatch {
             case_id: row.case_id,
             scheme_id: value(row.scheme_id),
             referral_month: value(row.referral_month),
-            funnel_stage: value(row.funnel_stage),
-            ending: row.ending.map(value),
+            funnel_stage: row.funnel_stage,
+            ending: row.ending,
             ineligibility_reason: row.ineligibility_reason.map(value),
-            outcome_code: row.outcome_code.map(value),
-            ethnicity_self_defined: row.ethnicity_self_defined.map(value),
-            ethnicity_officer_observed: row.ethnicity_officer_observed.map(value),
-            sex: value(row.sex),
-            age_band: value(row.age_band),
+            outcome_code: row.outcome_code,
+            ethnicity_self_defined: row.ethnicity_self_defined,
+            ethnicity_officer_observed: row.ethnicity_officer_observed,
+            sex: row.sex,
+            age_band: row.age_band,
             risk_band: row.risk_band.map(value),
             previous_convictions: row.previous_convictions,
-            trial_arm: row.trial_arm.map(value),
+            trial_arm: row.trial_arm,
             index_date: row.index_date,
             contract_end: row.contract_end,
             monitored_until: row.monitored_until,
@@ -228,16 +241,8 @@ impl PackedCase {
         [
             Some(self.scheme_id),
             Some(self.referral_month),
-            Some(self.funnel_stage),
-            self.ending,
             self.ineligibility_reason,
-            self.outcome_code,
-            self.ethnicity_self_defined,
-            self.ethnicity_officer_observed,
-            Some(self.sex),
-            Some(self.age_band),
             self.risk_band,
-            self.trial_arm,
             self.interventions_json,
         ]
         .into_iter()
@@ -520,17 +525,17 @@ pub async fn replace(tx: &mut Tx, rows: &[(Instant, ProjectedCase<'_>)]) -> Resu
                     .bind(*opened_at)
                     .bind(row.scheme_id.as_ref())
                     .bind(row.referral_month.as_ref())
-                    .bind(row.funnel_stage.as_ref())
-                    .bind(row.ending.as_deref())
+                    .bind(row.funnel_stage)
+                    .bind(row.ending)
                     .bind(row.ineligibility_reason.as_deref())
-                    .bind(row.outcome_code.as_deref())
-                    .bind(row.ethnicity_self_defined.as_deref())
-                    .bind(row.ethnicity_officer_observed.as_deref())
-                    .bind(row.sex.as_ref())
-                    .bind(row.age_band.as_ref())
+                    .bind(row.outcome_code)
+                    .bind(row.ethnicity_self_defined)
+                    .bind(row.ethnicity_officer_observed)
+                    .bind(row.sex)
+                    .bind(row.age_band)
                     .bind(row.risk_band.as_deref())
                     .bind(row.previous_convictions)
-                    .bind(row.trial_arm.as_deref())
+                    .bind(row.trial_arm)
                     .bind(row.index_date)
                     .bind(row.contract_end)
                     .bind(row.monitored_until)
@@ -569,17 +574,17 @@ mod tests {
             case_id: Uuid::from_bytes([n; 16]),
             scheme_id: text("scheme"),
             referral_month: text("2026-0"),
-            funnel_stage: text("accepted"),
-            ending: some("completed"),
+            funnel_stage: 3,
+            ending: optional.then_some(2),
             ineligibility_reason: some("reason"),
-            outcome_code: some("2"),
-            ethnicity_self_defined: some("white_british"),
-            ethnicity_officer_observed: some("white"),
-            sex: text("female"),
-            age_band: text("18-24"),
+            outcome_code: optional.then_some(22),
+            ethnicity_self_defined: optional.then_some(i16::from(n)),
+            ethnicity_officer_observed: optional.then_some(3),
+            sex: i16::from(n % 4),
+            age_band: 1,
             risk_band: some("moderate"),
             previous_convictions: optional.then_some(i64::from(n)),
-            trial_arm: some("treatment"),
+            trial_arm: optional.then_some(0),
             index_date: optional.then(|| CivilDate(jiff::civil::date(2026, 1, (n + 1) as i8))),
             contract_end: None,
             monitored_until: optional.then(|| CivilDate(jiff::civil::date(2027, 1, 1))),
@@ -590,10 +595,11 @@ mod tests {
     }
 
     /// A row as a backend presents it: the columns of [`select_facts`], with text given as
-    /// stored bytes (`raw` replaces a column's).
+    /// stored bytes (`raw` replaces a column's text, `raw_int` its integer).
     struct Stored<'a> {
         row: &'a ProjectedCase<'a>,
         raw: Option<(usize, &'static [u8])>,
+        raw_int: Option<(usize, Option<i64>)>,
     }
 
     impl RowView for Stored<'_> {
@@ -610,23 +616,30 @@ mod tests {
             let text = match column {
                 1 => Some(&r.scheme_id),
                 2 => Some(&r.referral_month),
-                3 => Some(&r.funnel_stage),
-                4 => r.ending.as_ref(),
                 5 => r.ineligibility_reason.as_ref(),
-                6 => r.outcome_code.as_ref(),
-                7 => r.ethnicity_self_defined.as_ref(),
-                8 => r.ethnicity_officer_observed.as_ref(),
-                9 => Some(&r.sex),
-                10 => Some(&r.age_band),
                 11 => r.risk_band.as_ref(),
-                13 => r.trial_arm.as_ref(),
                 19 => r.interventions_json.as_ref(),
                 other => panic!("column {other} is not text"),
             };
             Ok(text.map(|t| t.as_bytes()))
         }
         fn int(&self, column: usize) -> Result<Option<i64>, StoreError> {
+            if let Some((raw_column, value)) = self.raw_int
+                && raw_column == column
+            {
+                return Ok(value);
+            }
+            let r = self.row;
+            let code = |code: Option<i16>| code.map(i64::from);
             Ok(match column {
+                3 => Some(i64::from(r.funnel_stage)),
+                4 => code(r.ending),
+                6 => code(r.outcome_code),
+                7 => code(r.ethnicity_self_defined),
+                8 => code(r.ethnicity_officer_observed),
+                9 => Some(i64::from(r.sex)),
+                10 => Some(i64::from(r.age_band)),
+                13 => code(r.trial_arm),
                 12 => self.row.previous_convictions,
                 17 => Some(self.row.appointments_attended),
                 other => panic!("column {other} is not an integer"),
@@ -652,7 +665,12 @@ mod tests {
                 .iter()
                 .find(|(at, ..)| *at == n)
                 .map(|(_, c, b)| (*c, *b));
-            batch.push_row(row.case_id, &Stored { row, raw }).unwrap();
+            let stored = Stored {
+                row,
+                raw,
+                raw_int: None,
+            };
+            batch.push_row(row.case_id, &stored).unwrap();
         }
         batch
     }
@@ -673,14 +691,39 @@ mod tests {
         let rows: Vec<_> = (0..3).map(|n| row(n, true)).collect();
         let error = |raw| batch_of(&rows, raw).rows().err().map(|e| e.to_string());
         assert_eq!(
-            error(&[(1, 9, b"fe\xffmale")]).as_deref(),
-            Some("stored value is invalid: report_case_facts.sex is not UTF-8")
+            error(&[(1, 1, b"sch\xffeme")]).as_deref(),
+            Some("stored value is invalid: report_case_facts.scheme_id is not UTF-8")
         );
         // Two values that are only UTF-8 together (a character split between them): the
         // batch's text checks out, each value's ends do not.
         assert_eq!(
-            error(&[(2, 10, b"18-24\xc3"), (2, 11, b"\xa9")]).as_deref(),
-            Some("stored value is invalid: report_case_facts.age_band is not UTF-8")
+            error(&[(2, 5, b"reason\xc3"), (2, 11, b"\xa9")]).as_deref(),
+            Some("stored value is invalid: report_case_facts.ineligibility_reason is not UTF-8")
+        );
+    }
+
+    #[test]
+    fn a_code_that_is_missing_or_out_of_range_is_refused_by_column() {
+        let row = row(1, true);
+        let error = |raw_int| {
+            let stored = Stored {
+                row: &row,
+                raw: None,
+                raw_int: Some(raw_int),
+            };
+            let mut batch = RowBatch::with_capacity(1);
+            batch
+                .push_row(row.case_id, &stored)
+                .err()
+                .map(|e| e.to_string())
+        };
+        assert_eq!(
+            error((9, None)).as_deref(),
+            Some("stored value is invalid: report_case_facts.sex is NULL")
+        );
+        assert_eq!(
+            error((4, Some(70_000))).as_deref(),
+            Some("stored value is invalid: report_case_facts.ending: 70000 is not a code")
         );
     }
 

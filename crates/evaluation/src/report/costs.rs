@@ -4,11 +4,10 @@
 use super::followup::{FollowUpRules, Window};
 use super::reoffending::raw_window;
 use super::{ReportSettings, Warning, WarningKind};
-use crate::cost::{CostSummary, GroupCost, PerReoffenceAvoided, UnitCosts, cost_summary};
+use crate::cost::{CostSummary, GroupCost, PerReoffenceAvoided, Pricing, UnitCosts, cost_summary};
 use crate::records::{CaseRecord, Ending};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CostReport {
@@ -22,10 +21,10 @@ pub struct CostReport {
 /// threshold, since an average over a handful of people discloses their costs; the
 /// reoffence counts and the cost per reoffence avoided when either group's count is.
 #[allow(clippy::too_many_arguments)]
-pub fn cost_report(
-    programme: &[&CaseRecord],
-    comparison: &[&CaseRecord],
-    costs: &UnitCosts,
+pub fn cost_report<'c>(
+    programme: &[&'c CaseRecord],
+    comparison: &[&'c CaseRecord],
+    costs: &'c UnitCosts,
     rules: &FollowUpRules,
     window: Window,
     today: Date,
@@ -33,32 +32,28 @@ pub fn cost_report(
 ) -> CostReport {
     let mut warnings = Vec::new();
     let threshold = settings.suppression.threshold;
-    let group = |cases: &[&CaseRecord]| {
+    let mut pricing = Pricing::new(costs);
+    let mut group = |cases: &[&'c CaseRecord]| {
         let raw = raw_window(cases, rules, window, today);
         GroupCost {
             people: cases.len() as u64,
-            total_cost: cases.iter().map(|c| c.resources.cost(costs)).sum(),
+            total_cost: cases.iter().map(|c| pricing.cost(&c.resources)).sum(),
             followed_up: raw.reoffended + raw.clean,
             reoffences: raw.reoffences,
         }
     };
-    // Inserted as found rather than collected: a million cases name a handful of types, and
-    // collecting would sort a million names first.
-    let mut unpriced: BTreeSet<&str> = BTreeSet::new();
-    for case in programme.iter().chain(comparison) {
-        unpriced.extend(case.resources.unpriced(costs));
-    }
+    let programme_cost = group(programme);
+    let comparison_cost = group(comparison);
+    let unpriced: Vec<&str> = pricing.unpriced().collect();
     if !unpriced.is_empty() {
         warnings.push(Warning::new(
             WarningKind::NotEstimable,
             format!(
                 "No unit cost configured for: {}; priced at zero.",
-                unpriced.into_iter().collect::<Vec<_>>().join(", ")
+                unpriced.join(", ")
             ),
         ));
     }
-    let programme_cost = group(programme);
-    let comparison_cost = group(comparison);
     let summary = if [
         programme_cost.followed_up,
         comparison_cost.followed_up,

@@ -11,13 +11,12 @@
 //! published counts discloses as much as a small count. An RRI is computed only from published
 //! counts; otherwise it is "insufficient".
 
-use super::{ReportSettings, Warning, WarningKind, suppress_grid, suppression_warning};
+use super::{ByLabel, ReportSettings, Warning, WarningKind, suppress_grid, suppression_warning};
 use crate::records::{AgeBand, CaseRecord, Ending, FunnelStage};
 use crate::stats::rri::{RateCounts, RelativeRateIndex, RriRules};
 use crate::suppression::Count;
 use checkpoint_domain::person::{EthnicGroup, Sex};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// A characteristic to break the funnel down by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,23 +155,21 @@ pub struct DisproportionalityReport {
     pub warnings: Vec<Warning>,
 }
 
-fn stage_counts<'a>(cases: impl Iterator<Item = &'a CaseRecord>) -> [u64; 6] {
-    let mut c = [0u64; 6];
-    for case in cases {
-        let stage = case.position.stage;
-        c[0] += 1;
-        c[1] += u64::from(stage >= FunnelStage::Eligible);
-        c[2] += u64::from(stage >= FunnelStage::Offered);
-        c[3] += u64::from(stage >= FunnelStage::Accepted);
-        let finished = stage == FunnelStage::Accepted
-            && matches!(
-                case.position.ending,
-                Some(Ending::Completed | Ending::Failed | Ending::Withdrawn)
-            );
-        c[4] += u64::from(finished);
-        c[5] += u64::from(finished && case.position.ending == Some(Ending::Completed));
-    }
-    c
+/// Adds a case to its group's counts: referred, eligible, offered, accepted, finished,
+/// completed.
+fn count_stages(counts: &mut [u64; 6], case: &CaseRecord) {
+    let stage = case.position.stage;
+    counts[0] += 1;
+    counts[1] += u64::from(stage >= FunnelStage::Eligible);
+    counts[2] += u64::from(stage >= FunnelStage::Offered);
+    counts[3] += u64::from(stage >= FunnelStage::Accepted);
+    let finished = stage == FunnelStage::Accepted
+        && matches!(
+            case.position.ending,
+            Some(Ending::Completed | Ending::Failed | Ending::Withdrawn)
+        );
+    counts[4] += u64::from(finished);
+    counts[5] += u64::from(finished && case.position.ending == Some(Ending::Completed));
 }
 
 pub fn disproportionality_report(
@@ -185,19 +182,16 @@ pub fn disproportionality_report(
     let tables = Dimension::ALL
         .iter()
         .map(|&dimension| {
-            let mut grouped: BTreeMap<&str, Vec<&CaseRecord>> = BTreeMap::new();
+            let mut grouped: ByLabel<[u64; 6]> = ByLabel::default();
             for case in cases {
-                grouped
-                    .entry(dimension.value_of(case))
-                    .or_default()
-                    .push(case);
+                count_stages(grouped.entry(dimension.value_of(case)), case);
             }
-            let names: Vec<&str> = grouped.keys().copied().collect();
+            let grouped = grouped.into_sorted();
+            let names: Vec<&str> = grouped.iter().map(|(name, _)| *name).collect();
             // Columns 0–5: stages; 6–10: differences between consecutive stages (hidden).
             let rows: Vec<Vec<u64>> = grouped
-                .values()
-                .map(|cs| {
-                    let s = stage_counts(cs.iter().copied());
+                .iter()
+                .map(|(_, s)| {
                     let mut row = s.to_vec();
                     row.extend((0..5).map(|i| s[i] - s[i + 1]));
                     row

@@ -7,7 +7,7 @@
 //! up to the scheme total; schemes to the grand total; reasons to their stage). A withheld cell
 //! therefore cannot be recovered from anything else in the same report.
 
-use super::{ReportSettings, Warning, WarningKind, suppression_warning};
+use super::{ByLabel, ReportSettings, Warning, WarningKind, suppression_warning};
 use crate::records::{CaseRecord, Ending, FunnelStage, Month};
 use crate::stats::Z_95;
 use crate::stats::proportion::Proportion;
@@ -91,38 +91,76 @@ impl FunnelCounts {
     }
 }
 
-fn raw_counts<'a>(cases: impl Iterator<Item = &'a CaseRecord>) -> [u64; QUANTITIES] {
-    let mut c = [0u64; QUANTITIES];
-    for case in cases {
-        let stage = case.position.stage;
-        let ending = case.position.ending;
-        c[0] += 1;
-        match stage {
-            FunnelStage::Referred if ending == Some(Ending::Ineligible) => c[2] += 1,
-            FunnelStage::Referred => c[3] += 1,
-            _ => c[1] += 1,
-        }
-        match stage {
-            FunnelStage::Eligible => c[5] += 1,
-            FunnelStage::Offered | FunnelStage::Accepted => c[4] += 1,
-            FunnelStage::Referred => {}
-        }
-        match (stage, ending) {
-            (FunnelStage::Offered, Some(Ending::Declined)) => c[7] += 1,
-            (FunnelStage::Offered, _) => c[8] += 1,
-            (FunnelStage::Accepted, ending) => {
-                c[6] += 1;
-                match ending {
-                    Some(Ending::Completed) => c[9] += 1,
-                    Some(Ending::Failed) => c[10] += 1,
-                    Some(Ending::Withdrawn) => c[11] += 1,
-                    _ => c[12] += 1,
-                }
+/// Adds one case to a row's counts.
+fn count_case(c: &mut [u64; QUANTITIES], case: &CaseRecord) {
+    let stage = case.position.stage;
+    let ending = case.position.ending;
+    c[0] += 1;
+    match stage {
+        FunnelStage::Referred if ending == Some(Ending::Ineligible) => c[2] += 1,
+        FunnelStage::Referred => c[3] += 1,
+        _ => c[1] += 1,
+    }
+    match stage {
+        FunnelStage::Eligible => c[5] += 1,
+        FunnelStage::Offered | FunnelStage::Accepted => c[4] += 1,
+        FunnelStage::Referred => {}
+    }
+    match (stage, ending) {
+        (FunnelStage::Offered, Some(Ending::Declined)) => c[7] += 1,
+        (FunnelStage::Offered, _) => c[8] += 1,
+        (FunnelStage::Accepted, ending) => {
+            c[6] += 1;
+            match ending {
+                Some(Ending::Completed) => c[9] += 1,
+                Some(Ending::Failed) => c[10] += 1,
+                Some(Ending::Withdrawn) => c[11] += 1,
+                _ => c[12] += 1,
             }
-            _ => {}
+        }
+        _ => {}
+    }
+}
+
+/// The element-wise sum of rows of counts (every quantity adds up across cases).
+fn sum_rows<'r>(rows: impl Iterator<Item = &'r [u64; QUANTITIES]>) -> [u64; QUANTITIES] {
+    rows.fold([0; QUANTITIES], |mut sum, row| {
+        for (total, n) in sum.iter_mut().zip(row) {
+            *total += n;
+        }
+        sum
+    })
+}
+
+/// One scheme's tallies, gathered in one pass over the cases.
+#[derive(Debug, Default)]
+struct SchemeTallies<'a> {
+    months: BTreeMap<Month, [u64; QUANTITIES]>,
+    ineligibility_reasons: BTreeMap<&'a str, u64>,
+    decline_reasons: BTreeMap<&'a str, u64>,
+    outcome_codes: BTreeMap<OutcomeCode, u64>,
+}
+
+impl<'a> SchemeTallies<'a> {
+    fn add(&mut self, case: &'a CaseRecord) {
+        count_case(self.months.entry(case.referral_month).or_default(), case);
+        let reason = match case.position.ending {
+            Some(Ending::Ineligible) => Some((
+                &mut self.ineligibility_reasons,
+                case.ineligibility_reason.as_deref(),
+            )),
+            Some(Ending::Declined) => {
+                Some((&mut self.decline_reasons, case.decline_reason.as_deref()))
+            }
+            _ => None,
+        };
+        if let Some((tally, reason)) = reason {
+            *tally.entry(reason.unwrap_or("not recorded")).or_default() += 1;
+        }
+        if let Some(code) = case.outcome_code {
+            *self.outcome_codes.entry(code).or_default() += 1;
         }
     }
-    c
 }
 
 /// Splits within one row: (total, parts).
@@ -179,14 +217,9 @@ pub struct FunnelReport {
 
 /// Builds the funnel report for `cases`.
 pub fn funnel_report(cases: &[CaseRecord], settings: &ReportSettings) -> FunnelReport {
-    let mut by_scheme: BTreeMap<&str, BTreeMap<Month, Vec<&CaseRecord>>> = BTreeMap::new();
+    let mut by_scheme: ByLabel<SchemeTallies> = ByLabel::default();
     for case in cases {
-        by_scheme
-            .entry(case.scheme.as_str())
-            .or_default()
-            .entry(case.referral_month)
-            .or_default()
-            .push(case);
+        by_scheme.entry(&case.scheme).add(case);
     }
 
     let mut values: Vec<u64> = Vec::new();
@@ -225,18 +258,16 @@ pub fn funnel_report(cases: &[CaseRecord], settings: &ReportSettings) -> FunnelR
     }
 
     let mut layouts = Vec::new();
-    for (scheme, months) in &by_scheme {
-        let month_rows: Vec<(Month, usize)> = months
+    let mut scheme_totals = Vec::new();
+    for (scheme, tallies) in by_scheme.into_sorted() {
+        let month_rows: Vec<(Month, usize)> = tallies
+            .months
             .iter()
-            .map(|(month, cases)| {
-                (
-                    *month,
-                    push_row(&mut values, &mut lines, raw_counts(cases.iter().copied())),
-                )
-            })
+            .map(|(month, counts)| (*month, push_row(&mut values, &mut lines, *counts)))
             .collect();
-        let all: Vec<&CaseRecord> = months.values().flatten().copied().collect();
-        let total = push_row(&mut values, &mut lines, raw_counts(all.iter().copied()));
+        let scheme_total = sum_rows(tallies.months.values());
+        scheme_totals.push(scheme_total);
+        let total = push_row(&mut values, &mut lines, scheme_total);
         for q in 0..QUANTITIES {
             lines.push(Line {
                 parts: month_rows.iter().map(|(_, start)| start + q).collect(),
@@ -244,27 +275,19 @@ pub fn funnel_report(cases: &[CaseRecord], settings: &ReportSettings) -> FunnelR
             });
         }
         // Counted under borrowed labels, made owned once per label.
-        let reasons = |ending: Ending, reason: fn(&CaseRecord) -> Option<&String>| {
-            let mut tally: BTreeMap<&str, u64> = BTreeMap::new();
-            for case in all.iter().filter(|c| c.position.ending == Some(ending)) {
-                let label = reason(case).map_or("not recorded", String::as_str);
-                *tally.entry(label).or_default() += 1;
-            }
+        let owned = |tally: BTreeMap<&str, u64>| -> BTreeMap<String, u64> {
             tally
                 .into_iter()
                 .map(|(label, n)| (label.to_owned(), n))
-                .collect::<BTreeMap<String, u64>>()
+                .collect()
         };
-        let ineligible_tally = reasons(Ending::Ineligible, |c| c.ineligibility_reason.as_ref());
+        let ineligible_tally = owned(tallies.ineligibility_reasons);
         let ineligible_start = tally_cells(&mut values, &mut lines, &ineligible_tally, total + 2);
-        let declined_tally = reasons(Ending::Declined, |c| c.decline_reason.as_ref());
+        let declined_tally = owned(tallies.decline_reasons);
         let declined_start = tally_cells(&mut values, &mut lines, &declined_tally, total + 7);
-        let mut by_code: BTreeMap<OutcomeCode, u64> = BTreeMap::new();
-        for code in all.iter().filter_map(|c| c.outcome_code) {
-            *by_code.entry(code).or_default() += 1;
-        }
         // Labelled after counting; two-digit numbers keep the labels in the codes' order.
-        let codes: BTreeMap<String, u64> = by_code
+        let codes: BTreeMap<String, u64> = tallies
+            .outcome_codes
             .into_iter()
             .map(|(code, n)| (format!("{:02} {}", code.get(), code.description()), n))
             .collect();
@@ -280,7 +303,7 @@ pub fn funnel_report(cases: &[CaseRecord], settings: &ReportSettings) -> FunnelR
             codes: (codes, codes_start, codes_total),
         });
     }
-    let grand = push_row(&mut values, &mut lines, raw_counts(cases.iter()));
+    let grand = push_row(&mut values, &mut lines, sum_rows(scheme_totals.iter()));
     for q in 0..QUANTITIES {
         lines.push(Line {
             parts: layouts.iter().map(|l| l.total + q).collect(),

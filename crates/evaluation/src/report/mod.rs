@@ -74,6 +74,52 @@ pub(crate) fn suppression_warning(any_suppressed: bool, threshold: u64) -> Optio
     })
 }
 
+/// Tallies by group label, for the passes over every case: a handful of groups, each named
+/// by a `&'static str` constant or a record's shared [`crate::records::Label`], so a label is
+/// found by its address first and by its text only if that fails (a million cases compare
+/// pointers, not strings). [`ByLabel::into_sorted`] lists them in label order, as a
+/// `BTreeMap` would.
+#[derive(Debug)]
+pub(crate) struct ByLabel<'a, T> {
+    entries: Vec<(&'a str, T)>,
+}
+
+impl<T> Default for ByLabel<'_, T> {
+    fn default() -> Self {
+        ByLabel {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<'a, T> ByLabel<'a, T> {
+    pub(crate) fn entry(&mut self, label: &'a str) -> &mut T
+    where
+        T: Default,
+    {
+        self.entry_with(label, T::default)
+    }
+
+    /// The label's tally, made by `new` if it has none yet.
+    pub(crate) fn entry_with(&mut self, label: &'a str, new: impl FnOnce() -> T) -> &mut T {
+        let found = self
+            .entries
+            .iter()
+            .position(|(known, _)| std::ptr::eq(*known, label))
+            .or_else(|| self.entries.iter().position(|(known, _)| *known == label));
+        let at = found.unwrap_or_else(|| {
+            self.entries.push((label, new()));
+            self.entries.len() - 1
+        });
+        &mut self.entries[at].1
+    }
+
+    pub(crate) fn into_sorted(mut self) -> Vec<(&'a str, T)> {
+        self.entries.sort_by(|a, b| a.0.cmp(b.0));
+        self.entries
+    }
+}
+
 /// Suppresses a grid of groups (rows) × `width` quantities (columns) plus a totals row, where
 /// `row_splits` lists `(total, parts)` within a row that add up. Columns add up over groups to
 /// the totals row. Returns the groups' counts and the totals row (all zeros when there are no
@@ -118,8 +164,18 @@ pub(crate) fn suppress_grid(
 
 #[cfg(test)]
 mod tests {
-    use super::suppress_grid;
+    use super::{ByLabel, suppress_grid};
     use crate::suppression::SuppressionPolicy;
+
+    #[test]
+    fn labels_with_the_same_text_share_a_tally_wherever_they_are_stored() {
+        let (first, second) = (String::from("b"), String::from("b"));
+        let mut tallies: ByLabel<u64> = ByLabel::default();
+        for label in ["c", first.as_str(), "a", second.as_str(), "c"] {
+            *tallies.entry(label) += 1;
+        }
+        assert_eq!(tallies.into_sorted(), [("a", 1), ("b", 2), ("c", 2)]);
+    }
 
     #[test]
     fn an_empty_grid_has_nothing_to_suppress_and_zero_totals() {

@@ -3,7 +3,7 @@
 //! (Kaplan–Meier curves by group with a log-rank test).
 
 use super::followup::{FollowUpRules, Measure, Window, WindowCount, WindowOutcome, days_between};
-use super::{ReportSettings, Warning, WarningKind, suppress_grid, suppression_warning};
+use super::{ByLabel, ReportSettings, Warning, WarningKind, suppress_grid, suppression_warning};
 use crate::records::{CaseRecord, Ending};
 use crate::stats::harm::HarmWeights;
 use crate::stats::hazard::hazard_ratio_observed_expected;
@@ -18,7 +18,6 @@ use checkpoint_domain::lifecycle::TrialArm;
 use checkpoint_domain::offence::OffenceCategory;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// How cases are split into comparison groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,28 +213,29 @@ struct GroupFollowUp {
     observations: Vec<Observation>,
 }
 
-fn follow_up(cases: &[&CaseRecord], config: &ReoffendingConfig, today: Date) -> GroupFollowUp {
-    let rules = &config.rules;
-    let mut group = GroupFollowUp {
-        windows: vec![RawWindow::default(); config.windows.len()],
-        harm_followed: 0,
-        harm_offences: Vec::new(),
-        observations: Vec::with_capacity(cases.len()),
-    };
-    for case in cases {
-        for (raw, &window) in group.windows.iter_mut().zip(&config.windows) {
+impl GroupFollowUp {
+    fn new(config: &ReoffendingConfig) -> Self {
+        GroupFollowUp {
+            windows: vec![RawWindow::default(); config.windows.len()],
+            harm_followed: 0,
+            harm_offences: Vec::new(),
+            observations: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, case: &CaseRecord, config: &ReoffendingConfig, today: Date) {
+        let rules = &config.rules;
+        for (raw, &window) in self.windows.iter_mut().zip(&config.windows) {
             raw.tally(rules.outcome_count(case, window, today));
         }
         if let Some(WindowOutcome::Observed(found)) = rules.outcome(case, config.harm_window, today)
         {
-            group.harm_followed += 1;
-            group.harm_offences.extend(found.iter().map(|r| r.category));
+            self.harm_followed += 1;
+            self.harm_offences.extend(found.iter().map(|r| r.category));
         }
-        group
-            .observations
+        self.observations
             .extend(rules.time_to_first(case, config.survival_horizon_months, today));
     }
-    group
 }
 
 /// The times to first reoffence of `cases` (those with an index date).
@@ -318,24 +318,25 @@ pub fn reoffending_report(
     config: &ReoffendingConfig,
     settings: &ReportSettings,
 ) -> ReoffendingReport {
-    let mut grouped: BTreeMap<&str, Vec<&CaseRecord>> = BTreeMap::new();
+    // Everything about each group is gathered in one pass over the cases.
+    let mut grouped: ByLabel<GroupFollowUp> = ByLabel::default();
     for case in cases.iter().filter(|c| c.index_date.is_some()) {
         if let Some(group) = grouping.group_of(case) {
-            grouped.entry(group).or_default().push(case);
+            grouped
+                .entry_with(group, || GroupFollowUp::new(config))
+                .add(case, config, today);
         }
     }
+    let (names, by_group): (Vec<&str>, Vec<GroupFollowUp>) =
+        grouped.into_sorted().into_iter().unzip();
     let mut warnings = Vec::new();
     let mut any_suppressed = false;
     let policy = settings.suppression;
 
-    let by_group: Vec<GroupFollowUp> = grouped
-        .values()
-        .map(|cs| follow_up(cs, config, today))
-        .collect();
     let mut windows = Vec::new();
     for (w, &window) in config.windows.iter().enumerate() {
-        let raw: Vec<(String, RawWindow)> = grouped
-            .keys()
+        let raw: Vec<(String, RawWindow)> = names
+            .iter()
             .zip(&by_group)
             .map(|(g, group)| ((*g).to_owned(), group.windows[w]))
             .collect();
@@ -393,8 +394,8 @@ pub fn reoffending_report(
         });
     }
 
-    let harm = grouped
-        .keys()
+    let harm = names
+        .iter()
         .zip(&by_group)
         .map(|(group, follow_up)| {
             let followed = follow_up.harm_followed;
@@ -427,8 +428,8 @@ pub fn reoffending_report(
         ));
     }
 
-    let observed: Vec<(&str, Vec<Observation>)> = grouped
-        .keys()
+    let observed: Vec<(&str, Vec<Observation>)> = names
+        .iter()
         .copied()
         .zip(by_group.into_iter().map(|g| g.observations))
         .collect();

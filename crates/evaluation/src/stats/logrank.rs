@@ -45,7 +45,7 @@ impl LogRank {
         if times.is_empty() {
             return None;
         }
-        times.sort_by(f64::total_cmp);
+        times.sort_unstable_by(f64::total_cmp);
         times.dedup();
 
         // Each group's times and event times, sorted: the number at risk (time ≥ t) and the
@@ -53,7 +53,7 @@ impl LogRank {
         // distinct event time (a national cohort has a million people and ~700 such times).
         let sorted = |times: Vec<f64>| {
             let mut times = times;
-            times.sort_by(f64::total_cmp);
+            times.sort_unstable_by(f64::total_cmp);
             times
         };
         let all_times: Vec<Vec<f64>> = groups

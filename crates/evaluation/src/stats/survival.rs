@@ -68,7 +68,8 @@ impl KaplanMeier {
             "survival times must be finite and non-negative"
         );
         let mut sorted = observations.to_vec();
-        sorted.sort_by(|a, b| a.time.total_cmp(&b.time));
+        // Unstable: the observations at one time are taken together, in any order.
+        sorted.sort_unstable_by(|a, b| a.time.total_cmp(&b.time));
 
         let mut at_risk = sorted.len() as u64;
         let mut survival = 1.0_f64;

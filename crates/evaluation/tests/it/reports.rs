@@ -24,7 +24,7 @@ use jiff::civil::{Date, date};
 
 fn base(id: usize, stage: FunnelStage, ending: Option<Ending>) -> CaseRecord {
     CaseRecord {
-        case_id: format!("c{id}"),
+        case_id: uuid::Uuid::from_u128(id as u128),
         scheme: "Checkpoint".into(),
         referral_month: Month {
             year: 2023,
