@@ -93,8 +93,29 @@ async fn rows_read_back_as_written_and_filter_by_scheme_and_date() {
         let cases = report_projection::stale_cases(&mut tx, &CaseSelection::default())
             .await
             .expect("stale");
-        tx.rollback().await.expect("rollback");
         assert!(!cases.is_empty(), "{}", t.label);
+        // Filtered by the cases' own scheme (the read model has no rows yet to filter by).
+        for (scheme, expected) in [
+            (
+                "durham-checkpoint",
+                scalar(
+                    db,
+                    "SELECT COUNT(*) FROM cases WHERE scheme_id = 'durham-checkpoint'",
+                )
+                .await,
+            ),
+            ("elsewhere", 0),
+        ] {
+            let selection = CaseSelection {
+                scheme_id: Some(scheme.to_owned()),
+                ..CaseSelection::default()
+            };
+            let stale = report_projection::stale_cases(&mut tx, &selection)
+                .await
+                .expect("stale by scheme");
+            assert_eq!(stale.len() as i64, expected, "{}: {scheme}", t.label);
+        }
+        tx.rollback().await.expect("rollback");
 
         let opened = Instant::from(jiff::Timestamp::from_second(1_767_225_600).expect("2026"));
         let written: Vec<(Instant, ProjectedCase<'static>)> =
