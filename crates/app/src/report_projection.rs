@@ -97,6 +97,16 @@ impl App {
         }
     }
 
+    /// Derives every case's row again: for a read model that a check found wrong (edited
+    /// behind the application's back, or written by a faulty version). Returns how many rows
+    /// it derived.
+    pub async fn rebuild_report_projection(&self) -> Result<u64, AppError> {
+        let mut tx = self.begin().await?;
+        report_projection::mark_all_stale(&mut tx).await?;
+        tx.commit().await?;
+        self.refresh_report_projection().await
+    }
+
     /// Compares every stored row not marked stale with what the records give now.
     pub async fn check_report_projection(&self) -> Result<ProjectionCheck, AppError> {
         let mut tx = self.begin_read().await?;

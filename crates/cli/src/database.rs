@@ -1,9 +1,11 @@
-//! `checkpoint migrate`, `checkpoint audit verify`, `checkpoint backup FILE` and
-//! `checkpoint restore FILE`: thin adapters over `checkpoint-store`.
+//! `checkpoint migrate`, `checkpoint audit verify`, `checkpoint backup FILE`,
+//! `checkpoint restore FILE` and `checkpoint read-model check|rebuild`: thin adapters over
+//! `checkpoint-store` (and the app, for the read model's derivation).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use checkpoint_app::{App, Clock, PolicyRegistry, Settings};
 use checkpoint_store::backup::{self, Summary};
 use checkpoint_store::{AuditAction, AuditEntry, Db, audit};
 use clap::{Args, Subcommand, ValueEnum};
@@ -24,6 +26,16 @@ pub struct DatabaseArgs {
 pub enum AuditCommand {
     /// Check the audit log's hash chain end to end; fails at the first broken link.
     Verify,
+}
+
+/// The reports' read model (`report_case_facts`), derived from the records.
+#[derive(Debug, Subcommand)]
+pub enum ReadModelCommand {
+    /// Compare every stored row with a fresh derivation from the records; fails, naming the
+    /// cases, if any differ.
+    Check,
+    /// Derive every case's row again (after a failed check).
+    Rebuild,
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +107,62 @@ pub async fn audit(command: AuditCommand, url: &str) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// `checkpoint read-model …`. Rows that differ from their records are an error, so the
+/// process exits non-zero.
+pub async fn read_model(command: ReadModelCommand, url: &str) -> anyhow::Result<()> {
+    let db = connect(url).await?;
+    db.migrate().await.context("migration failed")?;
+    let policies = PolicyRegistry::shipped().context("the shipped policies do not load")?;
+    let app = App::new(db.clone(), policies, Clock::System, Settings::default());
+    let result = match command {
+        ReadModelCommand::Check => {
+            let check = app
+                .check_report_projection()
+                .await
+                .context("cannot check the read model")?;
+            println!(
+                "report read model: {} rows checked, {} cases marked stale (derived afresh \
+                 by the next report), {} wrong",
+                check.checked,
+                check.stale,
+                check.wrong.len()
+            );
+            if check.wrong.is_empty() {
+                Ok(())
+            } else {
+                const LISTED: usize = 20;
+                let listed: Vec<String> = check
+                    .wrong
+                    .iter()
+                    .take(LISTED)
+                    .map(|id| id.to_string())
+                    .collect();
+                let more = check.wrong.len().saturating_sub(LISTED);
+                let more = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                Err(anyhow::anyhow!(
+                    "rows differ from their records for cases {}{more}; \
+                     `checkpoint read-model rebuild` derives them again",
+                    listed.join(", ")
+                ))
+            }
+        }
+        ReadModelCommand::Rebuild => {
+            let derived = app
+                .rebuild_report_projection()
+                .await
+                .context("cannot rebuild the read model")?;
+            println!("report read model: {derived} rows derived again");
+            Ok(())
+        }
+    };
+    db.close().await;
+    result
 }
 
 /// `checkpoint backup FILE`.

@@ -47,6 +47,12 @@ enum Command {
     /// The audit log: `checkpoint audit verify` checks its hash chain end to end.
     #[command(subcommand)]
     Audit(database::AuditCommand),
+    /// The reports' read model: `check` compares it with the records, `rebuild` derives it
+    /// again.
+    ///
+    /// Example: checkpoint --database postgres://postgres@127.0.0.1/checkpoint read-model check
+    #[command(subcommand)]
+    ReadModel(database::ReadModelCommand),
     /// Write a backup of the whole database.
     ///
     /// Example: checkpoint backup nightly.checkpoint-dump
@@ -91,6 +97,7 @@ fn main() -> ExitCode {
         Command::Policy(command) => policy_cmd::run(command),
         Command::Migrate => block_on(database::migrate(&cli.database.url)),
         Command::Audit(command) => block_on(database::audit(command, &cli.database.url)),
+        Command::ReadModel(command) => block_on(database::read_model(command, &cli.database.url)),
         Command::Backup(args) => block_on(database::backup(args, &cli.database.url)),
         Command::Restore(args) => block_on(database::restore(args, &cli.database.url)),
         Command::Demo(command) => block_on(demo_cmd::run(command, &cli.database.url)),

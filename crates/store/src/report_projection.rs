@@ -494,6 +494,21 @@ pub async fn stale_cases(tx: &mut Tx, selection: &CaseSelection) -> Result<Vec<U
     Ok(ids)
 }
 
+/// Marks every case stale, so that its row is derived again (after a check finds rows that
+/// differ from their records). Returns how many were not marked already.
+pub async fn mark_all_stale(tx: &mut Tx) -> Result<u64, StoreError> {
+    // `WHERE true`: SQLite needs one to read `ON CONFLICT` as the upsert clause.
+    Ok(on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO report_stale_cases (case_id) SELECT id FROM cases WHERE true \
+             ON CONFLICT (case_id) DO NOTHING",
+        )
+        .execute(conn)
+        .await?
+        .rows_affected()
+    }))
+}
+
 /// How many cases are marked stale.
 pub async fn stale_count(tx: &mut Tx) -> Result<i64, StoreError> {
     Ok(on_tx!(tx, |conn| {

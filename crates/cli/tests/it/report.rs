@@ -480,3 +480,66 @@ fn the_extract_carries_offending_history_risk_band_and_the_end_of_monitoring() {
         "{reasons:?}"
     );
 }
+
+/// Runs one statement on a SQLite database, outside the application.
+fn execute(url: &str, sql: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut connection = sqlx::SqliteConnection::connect(url)
+            .await
+            .expect("the test database");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut connection)
+            .await
+            .expect("statement");
+        connection.close().await.expect("close");
+    });
+}
+
+#[test]
+fn the_read_model_check_finds_a_row_edited_behind_the_applications_back_and_rebuild_mends_it() {
+    // A database of its own: this test edits the read model.
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("read-model.db").display());
+    let generate = ["demo", "generate", "--cases", "40", "--seed", "5"];
+    ok(
+        run(
+            &[&["--database", url.as_str()][..], &generate].concat(),
+            None,
+        ),
+        "demo generate",
+    );
+    let read_model = |verb: &str| run(&["--database", &url, "read-model", verb], None);
+
+    let checked = ok(read_model("check"), "check");
+    let said = String::from_utf8_lossy(&checked.stdout).into_owned();
+    assert!(
+        said.contains("40 rows checked") && said.ends_with(", 0 wrong\n"),
+        "{said}"
+    );
+
+    execute(
+        &url,
+        "UPDATE report_case_facts SET sex = (sex + 1) % 4 WHERE case_id = \
+         (SELECT case_id FROM report_case_facts ORDER BY case_id LIMIT 1)",
+    );
+    let failed = read_model("check");
+    assert!(!failed.status.success(), "a wrong row fails the check");
+    let said = String::from_utf8_lossy(&failed.stdout).into_owned();
+    assert!(said.ends_with(", 1 wrong\n"), "{said}");
+    let error = stderr(&failed);
+    assert!(
+        error.contains("rows differ from their records for cases")
+            && error.contains("checkpoint read-model rebuild"),
+        "{error}"
+    );
+
+    let rebuilt = ok(read_model("rebuild"), "rebuild");
+    let said = String::from_utf8_lossy(&rebuilt.stdout).into_owned();
+    assert!(said.contains("40 rows derived again"), "{said}");
+    ok(read_model("check"), "check after the rebuild");
+}
