@@ -478,6 +478,9 @@ struct Decoder {
     interventions: Codes<Option<Arc<BTreeMap<String, u32>>>>,
     /// Free text read into shared [`Label`]s (schemes, reasons, risk bands).
     labels: Codes<Label>,
+    /// The one map of the cases without interventions (most of them): one allocation, and
+    /// one price for costs to work out.
+    no_interventions: Arc<BTreeMap<String, u32>>,
 }
 
 /// The value `text` codes for, through `cache`.
@@ -492,7 +495,7 @@ fn decode<T: Clone>(
         .ok_or_else(|| invalid(column, text))
 }
 
-/// The category stored as `code` in `column`.
+/// The category stored as `code` (in the column named by `T::KIND`).
 fn category<T: Coded>(code: i16) -> Result<T, StoreError> {
     T::from_code(code).ok_or_else(|| invalid(T::KIND, &code.to_string()))
 }
@@ -528,7 +531,7 @@ impl Decoder {
             row.interventions_json.as_deref(),
             |json| serde_json::from_str(json).ok().map(Arc::new),
         )?
-        .unwrap_or_default();
+        .unwrap_or_else(|| Arc::clone(&self.no_interventions));
         let previous_convictions = row
             .previous_convictions
             .map(|n| u32::try_from(n).map_err(|_| invalid("previous_convictions", &n.to_string())))
