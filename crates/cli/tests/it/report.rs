@@ -122,8 +122,8 @@ fn small_counts(value: &Value, path: &str, found: &mut Vec<String>) {
     }
 }
 
-/// How often this report of this selection was read, by the audit log's *combination* rows.
-fn audit_combinations(url: &str, subject: &str) -> i64 {
+/// Runs `work` on a connection of its own to a SQLite database, outside the application.
+fn on_database<T>(url: &str, work: impl AsyncFnOnce(&mut sqlx::SqliteConnection) -> T) -> T {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -133,16 +133,23 @@ fn audit_combinations(url: &str, subject: &str) -> i64 {
         let mut connection = sqlx::SqliteConnection::connect(url)
             .await
             .expect("the test database");
-        let count: i64 = sqlx::query_scalar(
+        let result = work(&mut connection).await;
+        connection.close().await.expect("close");
+        result
+    })
+}
+
+/// How often this report of this selection was read, by the audit log's *combination* rows.
+fn audit_combinations(url: &str, subject: &str) -> i64 {
+    on_database(url, async |connection| {
+        sqlx::query_scalar(
             "SELECT count(*) FROM audit_log \
              WHERE action = 'combination' AND subject_type = 'report' AND subject_id = $1",
         )
         .bind(subject)
-        .fetch_one(&mut connection)
+        .fetch_one(connection)
         .await
-        .expect("count");
-        connection.close().await.expect("close");
-        count
+        .expect("count")
     })
 }
 
@@ -483,20 +490,11 @@ fn the_extract_carries_offending_history_risk_band_and_the_end_of_monitoring() {
 
 /// Runs one statement on a SQLite database, outside the application.
 fn execute(url: &str, sql: &str) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        use sqlx::Connection;
-        let mut connection = sqlx::SqliteConnection::connect(url)
-            .await
-            .expect("the test database");
+    on_database(url, async |connection| {
         sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(&mut connection)
+            .execute(connection)
             .await
             .expect("statement");
-        connection.close().await.expect("close");
     });
 }
 
