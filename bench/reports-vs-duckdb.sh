@@ -14,8 +14,8 @@
 #      whole process: connect, migrate check, sign in, bringing the reports' read model up to
 #      date, reading it, every report with suppression, the audit row, JSON out). Before that,
 #      one `checkpoint report funnel` is timed on its own: it derives the read-model rows of
-#      every case marked stale (all of them in a database written before migration 0010 or
-#      0011, or restored), which a database in use does a few cases at a time.
+#      every case marked stale (all of them in a database written before migration 0010,
+#      0011 or 0012, or restored), which a database in use does a few cases at a time.
 #   3. `checkpoint export cases --format parquet` from SQLite, then DuckDB (PyPI `duckdb` in a
 #      virtualenv under bench/out/) over that file, best of REPEATS.
 #   4. With --explain, the plans of the reporting reads on both backends

@@ -1,11 +1,10 @@
 //! The read model's category codes (migration 0011): `report_case_facts` stores each category
 //! as a small integer, not its name. A million rows are then read as numbers (no text to
-//! copy, check and look up per value), and the database's `report_codes` table names every
-//! code for anyone querying the read model directly.
+//! copy, check and look up per value).
 //!
-//! The numbers are stored: never renumber a code, only add new ones. A new variant of one of
-//! these enums fails to compile here until it has a code, and the `report_codes` rows of a
-//! new migration; a test checks that table against these lists on both backends.
+//! The numbers are stored: never renumber a code, only add new ones (or raise the stored
+//! format, `checkpoint_store::report_projection`, with a migration that marks every case
+//! stale). A new variant of one of these enums fails to compile here until it has a code.
 
 use checkpoint_domain::lifecycle::TrialArm;
 use checkpoint_domain::person::{EthnicGroup, Ethnicity, Sex};
@@ -13,7 +12,7 @@ use checkpoint_evaluation::records::{AgeBand, Ending, FunnelStage};
 
 /// A category stored by code.
 pub trait Coded: Copy + PartialEq + serde::Serialize + 'static {
-    /// The `report_case_facts` column it is stored in, and its `report_codes.kind`.
+    /// The read model's name for the field it is stored in (errors name it).
     const KIND: &'static str;
     /// Every value, in code order.
     const ALL: &'static [Self];
@@ -109,29 +108,6 @@ coded!(TrialArm, "trial_arm" {
     TrialArm::Treatment = 0,
     TrialArm::Control = 1,
 });
-
-/// A value's serde name, as `report_codes.name` gives it.
-pub fn name_of<T: Coded>(value: T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => name,
-        other => unreachable!("a coded category serialises as a string, not {other:?}"),
-    }
-}
-
-/// Every `(kind, code, name)` the read model uses, as `report_codes` should hold them.
-pub fn all_codes() -> Vec<(&'static str, i16, String)> {
-    fn of<T: Coded>() -> impl Iterator<Item = (&'static str, i16, String)> {
-        T::ALL.iter().map(|&v| (T::KIND, v.code(), name_of(v)))
-    }
-    of::<FunnelStage>()
-        .chain(of::<Ending>())
-        .chain(of::<Ethnicity>())
-        .chain(of::<EthnicGroup>())
-        .chain(of::<Sex>())
-        .chain(of::<AgeBand>())
-        .chain(of::<TrialArm>())
-        .collect()
-}
 
 #[cfg(test)]
 mod tests {

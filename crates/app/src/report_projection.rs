@@ -353,7 +353,8 @@ async fn decode_while_reading(
                         open[part] = false;
                         continue;
                     };
-                    for row in batch.rows()? {
+                    for row in batch.rows() {
+                        let row = row?;
                         let mut record = decoder.record(&row, &costs)?;
                         record.reoffences =
                             reoffences.take(row.case_id, &mut next_reoffences[part]);

@@ -64,9 +64,6 @@ pub const NOT_DUMPED: &[&str] = &[
     // restored rows' triggers mark every case stale).
     "report_case_facts",
     "report_stale_cases",
-    // The names of the read model's codes: written by their migration, the same in every
-    // database.
-    "report_codes",
 ];
 
 /// Every table that holds data, parents before children.

@@ -55,9 +55,9 @@ pub(crate) trait RowView {
             })
             .transpose()
     }
-    fn int(&self, column: usize) -> Result<Option<i64>, StoreError>;
+    /// A BLOB (SQLite) or BYTEA (PostgreSQL) column's bytes.
+    fn blob(&self, column: usize) -> Result<Option<&[u8]>, StoreError>;
     fn date(&self, column: usize) -> Result<Option<CivilDate>, StoreError>;
-    fn flag(&self, column: usize) -> Result<bool, StoreError>;
 }
 
 /// Runs `sql` in `tx` and calls `each` with every row, in the order the query returns them.

@@ -1,6 +1,7 @@
-//! The reports' read model (migration 0010): `report_case_facts`, one row per case holding
-//! what evaluation reads about it, already derived, and `report_stale_cases`, the cases whose
-//! row may be out of date.
+//! The reports' read model (migrations 0010 and 0012): `report_case_facts`, one row per case
+//! holding what evaluation reads about it, already derived (its id, scheme and opening to
+//! select it by, and the rest as one value, see [`facts`]), and `report_stale_cases`, the
+//! cases whose row may be out of date.
 //!
 //! The store only keeps the rows; the app derives them from the records (see
 //! `checkpoint_app::report_projection`). Triggers mark a case stale in the same transaction
@@ -22,9 +23,10 @@ use crate::error::StoreError;
 use crate::reporting::{CaseSelection, selection_filter};
 use crate::time::{CivilDate, Instant};
 
-/// One case as the reports read it. Categories are stored as small integer codes (the app's
-/// `report_codes`, named in the `report_codes` table); strings are borrowed from the database
-/// row when read, owned when written.
+mod facts;
+
+/// One case as the reports read it. Categories are small integer codes (the app's
+/// `report_codes`); strings are borrowed from the stored row when read, owned when written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectedCase<'r> {
     pub case_id: Uuid,
@@ -54,54 +56,28 @@ pub struct ProjectedCase<'r> {
 
 /// Rows copied out of the database's buffers, so that they can be decoded on another thread
 /// while the next rows are read: a million-case report spends as long decoding rows as
-/// reading them. The reading thread only copies bytes; their check as UTF-8 is made by the
-/// thread that decodes them, once per batch ([`RowBatch::rows`]).
+/// reading them. The reading thread only copies each row's stored facts; the thread that
+/// decodes them checks them ([`RowBatch::rows`]).
 #[derive(Debug, Default)]
 pub struct RowBatch {
-    /// The text of every row, back to back, not yet checked to be UTF-8.
-    text: Vec<u8>,
-    rows: Vec<PackedCase>,
+    /// The stored facts of every row, back to back, not yet checked.
+    facts: Vec<u8>,
+    rows: Vec<StoredRow>,
 }
 
-/// A [`ProjectedCase`] whose strings are ranges of its batch's text.
+/// A row of a batch: its case and where its facts are in the batch.
 #[derive(Debug)]
-struct PackedCase {
+struct StoredRow {
     case_id: Uuid,
-    scheme_id: Span,
-    referral_month: Span,
-    funnel_stage: i16,
-    ending: Option<i16>,
-    ineligibility_reason: Option<Span>,
-    outcome_code: Option<i16>,
-    ethnicity_self_defined: Option<i16>,
-    ethnicity_officer_observed: Option<i16>,
-    sex: i16,
-    age_band: i16,
-    risk_band: Option<Span>,
-    previous_convictions: Option<i64>,
-    trial_arm: Option<i16>,
-    index_date: Option<CivilDate>,
-    contract_end: Option<CivilDate>,
-    monitored_until: Option<CivilDate>,
-    appointments_attended: i64,
-    prosecuted: bool,
-    interventions_json: Option<Span>,
-}
-
-/// Where a value is in its batch's text, and which column it came from (for the error if
-/// it is not UTF-8).
-#[derive(Debug, Clone, Copy)]
-struct Span {
-    start: u32,
-    end: u32,
-    column: u8,
+    start: usize,
+    end: usize,
 }
 
 impl RowBatch {
     pub fn with_capacity(rows: usize) -> Self {
         RowBatch {
-            // Rows hold about a hundred bytes of text.
-            text: Vec::with_capacity(rows * 128),
+            // A row's facts take about a hundred bytes.
+            facts: Vec::with_capacity(rows * 128),
             rows: Vec::with_capacity(rows),
         }
     }
@@ -117,163 +93,38 @@ impl RowBatch {
     /// Empties the batch, keeping its memory for the next rows (a million rows in fresh
     /// batches cost a page fault every few rows).
     pub fn clear(&mut self) {
-        self.text.clear();
+        self.facts.clear();
         self.rows.clear();
     }
 
-    /// Copies a row of the `SELECT` in [`select_facts`] (`case_id`, already read, then
-    /// [`FACT_COLUMNS`]).
+    /// Copies the facts of a row of the `SELECT` in [`select_facts`] (`case_id`, already
+    /// read, then `facts`).
     fn push_row(&mut self, case_id: Uuid, row: &dyn RowView) -> Result<(), StoreError> {
-        let text = &mut self.text;
-        let mut copy = |column: usize| -> Result<Option<Span>, StoreError> {
-            let Some(bytes) = row.text_bytes(column)? else {
-                return Ok(None);
-            };
-            let start = text.len();
-            text.extend_from_slice(bytes);
-            let offset = |at: usize| {
-                u32::try_from(at).map_err(|_| {
-                    StoreError::InvalidStoredValue("a batch of rows over 4 GiB of text".into())
-                })
-            };
-            Ok(Some(Span {
-                start: offset(start)?,
-                end: offset(text.len())?,
-                column: column as u8,
-            }))
-        };
-        let code = |column: usize| -> Result<Option<i16>, StoreError> {
-            row.int(column)?
-                .map(|n| {
-                    i16::try_from(n).map_err(|_| {
-                        StoreError::InvalidStoredValue(format!(
-                            "report_case_facts.{}: {n} is not a code",
-                            FACT_COLUMNS[column - 1]
-                        ))
-                    })
-                })
-                .transpose()
-        };
-        fn required<T>(value: Option<T>, column: usize) -> Result<T, StoreError> {
-            value.ok_or_else(|| {
-                StoreError::InvalidStoredValue(format!(
-                    "report_case_facts.{} is NULL",
-                    FACT_COLUMNS[column - 1]
-                ))
-            })
-        }
-        let packed = PackedCase {
+        let stored = row.blob(1)?.ok_or_else(|| {
+            StoreError::InvalidStoredValue(format!(
+                "report_case_facts.facts of case {case_id} is NULL"
+            ))
+        })?;
+        let start = self.facts.len();
+        self.facts.extend_from_slice(stored);
+        self.rows.push(StoredRow {
             case_id,
-            scheme_id: required(copy(1)?, 1)?,
-            referral_month: required(copy(2)?, 2)?,
-            funnel_stage: required(code(3)?, 3)?,
-            ending: code(4)?,
-            ineligibility_reason: copy(5)?,
-            outcome_code: code(6)?,
-            ethnicity_self_defined: code(7)?,
-            ethnicity_officer_observed: code(8)?,
-            sex: required(code(9)?, 9)?,
-            age_band: required(code(10)?, 10)?,
-            risk_band: copy(11)?,
-            previous_convictions: row.int(12)?,
-            trial_arm: code(13)?,
-            index_date: row.date(14)?,
-            contract_end: row.date(15)?,
-            monitored_until: row.date(16)?,
-            appointments_attended: row.int(17)?.unwrap_or(0),
-            prosecuted: row.flag(18)?,
-            interventions_json: copy(19)?,
-        };
-        self.rows.push(packed);
+            start,
+            end: self.facts.len(),
+        });
         Ok(())
     }
 
-    /// The rows as read, once their text is checked to be UTF-8 (all of it at once; then
-    /// each value's ends are checked to fall between characters, so no value can borrow
-    /// half a character from the next).
-    pub fn rows(&self) -> Result<impl Iterator<Item = ProjectedCase<'_>>, StoreError> {
-        let text = std::str::from_utf8(&self.text).map_err(|error| {
-            let at = error.valid_up_to() as u32;
-            let column = self
-                .rows
-                .iter()
-                .flat_map(PackedCase::spans)
-                .find(|span| span.start <= at && at < span.end)
-                .map_or("?", |span| FACT_COLUMNS[usize::from(span.column) - 1]);
-            StoreError::InvalidStoredValue(format!("report_case_facts.{column} is not UTF-8"))
-        })?;
-        for span in self.rows.iter().flat_map(PackedCase::spans) {
-            if text.get(span.start as usize..span.end as usize).is_none() {
-                return Err(StoreError::InvalidStoredValue(format!(
-                    "report_case_facts.{} is not UTF-8",
-                    FACT_COLUMNS[usize::from(span.column) - 1]
-                )));
-            }
-        }
-        let value = |span: Span| Cow::Borrowed(&text[span.start as usize..span.end as usize]);
-        Ok(self.rows.iter().map(move |row| ProjectedCase {
-            case_id: row.case_id,
-            scheme_id: value(row.scheme_id),
-            referral_month: value(row.referral_month),
-            funnel_stage: row.funnel_stage,
-            ending: row.ending,
-            ineligibility_reason: row.ineligibility_reason.map(value),
-            outcome_code: row.outcome_code,
-            ethnicity_self_defined: row.ethnicity_self_defined,
-            ethnicity_officer_observed: row.ethnicity_officer_observed,
-            sex: row.sex,
-            age_band: row.age_band,
-            risk_band: row.risk_band.map(value),
-            previous_convictions: row.previous_convictions,
-            trial_arm: row.trial_arm,
-            index_date: row.index_date,
-            contract_end: row.contract_end,
-            monitored_until: row.monitored_until,
-            appointments_attended: row.appointments_attended,
-            prosecuted: row.prosecuted,
-            interventions_json: row.interventions_json.map(value),
-        }))
+    /// The rows as read, each decoded from its facts (text borrowed from the batch), or the
+    /// error naming the first case whose facts cannot be read.
+    pub fn rows(&self) -> impl Iterator<Item = Result<ProjectedCase<'_>, StoreError>> {
+        self.rows
+            .iter()
+            .map(|row| facts::decode(row.case_id, &self.facts[row.start..row.end]))
     }
 }
 
-impl PackedCase {
-    fn spans(&self) -> impl Iterator<Item = Span> {
-        [
-            Some(self.scheme_id),
-            Some(self.referral_month),
-            self.ineligibility_reason,
-            self.risk_band,
-            self.interventions_json,
-        ]
-        .into_iter()
-        .flatten()
-    }
-}
-
-/// The columns after `case_id` and `opened_at`, in [`ProjectedCase`] field order.
-const FACT_COLUMNS: [&str; 19] = [
-    "scheme_id",
-    "referral_month",
-    "funnel_stage",
-    "ending",
-    "ineligibility_reason",
-    "outcome_code",
-    "ethnicity_self_defined",
-    "ethnicity_officer_observed",
-    "sex",
-    "age_band",
-    "risk_band",
-    "previous_convictions",
-    "trial_arm",
-    "index_date",
-    "contract_end",
-    "monitored_until",
-    "appointments_attended",
-    "prosecuted",
-    "interventions_json",
-];
-
-/// Rows per `INSERT` (22 parameters each, well inside both backends' limits).
+/// Rows per `INSERT` (4 parameters each, well inside both backends' limits).
 const ROWS_PER_INSERT: usize = 400;
 /// Ids per `DELETE … IN (…)`.
 const IDS_PER_DELETE: usize = 500;
@@ -343,8 +194,7 @@ fn select_facts(selection: &CaseSelection, ids: CaseIdRange) -> (String, Vec<Par
         terms.push(format!("f.case_id < ${}", params.len()));
     }
     let sql = format!(
-        "SELECT f.case_id, {} FROM report_case_facts f{}",
-        FACT_COLUMNS.map(|c| format!("f.{c}")).join(", "),
+        "SELECT f.case_id, f.facts FROM report_case_facts f{}",
         where_clause(&terms)
     );
     (sql, params)
@@ -401,7 +251,7 @@ pub async fn for_each(
     for_each_row(tx, &sql, &params, &mut |row| {
         batch.clear();
         batch.push_row(row.uuid(0)?, row)?;
-        batch.rows()?.try_for_each(|row| each(&row))
+        batch.rows().try_for_each(|row| each(&row?))
     })
     .await
 }
@@ -521,48 +371,27 @@ pub async fn stale_count(tx: &mut Tx) -> Result<i64, StoreError> {
 /// Writes these rows (replacing any the cases had) and clears the cases' stale marks. Only
 /// for rows derived in this same transaction, so nothing can have changed in between.
 pub async fn replace(tx: &mut Tx, rows: &[(Instant, ProjectedCase<'_>)]) -> Result<(), StoreError> {
-    let columns = ["case_id", "opened_at"]
-        .into_iter()
-        .chain(FACT_COLUMNS)
-        .collect::<Vec<_>>();
-    let updates = columns[1..]
-        .iter()
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let columns = ["case_id", "opened_at", "scheme_id", "facts"];
     let backend = tx.backend();
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = format!(
-            "INSERT INTO report_case_facts ({}) VALUES {} \
-             ON CONFLICT (case_id) DO UPDATE SET {updates}",
+            "INSERT INTO report_case_facts ({}) VALUES {} ON CONFLICT (case_id) DO UPDATE SET \
+             opened_at = excluded.opened_at, scheme_id = excluded.scheme_id, facts = excluded.facts",
             columns.join(", "),
             placeholders(backend, 1, chunk.len(), columns.len()),
         );
+        let stored = chunk
+            .iter()
+            .map(|(_, row)| facts::encode(row))
+            .collect::<Result<Vec<_>, _>>()?;
         on_tx!(tx, |conn| {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (opened_at, row) in chunk {
+            for ((opened_at, row), facts) in chunk.iter().zip(&stored) {
                 query = query
                     .bind(row.case_id)
                     .bind(*opened_at)
                     .bind(row.scheme_id.as_ref())
-                    .bind(row.referral_month.as_ref())
-                    .bind(row.funnel_stage)
-                    .bind(row.ending)
-                    .bind(row.ineligibility_reason.as_deref())
-                    .bind(row.outcome_code)
-                    .bind(row.ethnicity_self_defined)
-                    .bind(row.ethnicity_officer_observed)
-                    .bind(row.sex)
-                    .bind(row.age_band)
-                    .bind(row.risk_band.as_deref())
-                    .bind(row.previous_convictions)
-                    .bind(row.trial_arm)
-                    .bind(row.index_date)
-                    .bind(row.contract_end)
-                    .bind(row.monitored_until)
-                    .bind(row.appointments_attended)
-                    .bind(row.prosecuted)
-                    .bind(row.interventions_json.as_deref());
+                    .bind(facts.as_slice());
             }
             query.execute(conn).await?.rows_affected()
         });
@@ -588,7 +417,7 @@ pub async fn replace(tx: &mut Tx, rows: &[(Instant, ProjectedCase<'_>)]) -> Resu
 mod tests {
     use super::*;
 
-    fn row(n: u8, optional: bool) -> ProjectedCase<'static> {
+    pub(super) fn row(n: u8, optional: bool) -> ProjectedCase<'static> {
         let text = |t: &str| Cow::Owned(format!("{t}{n}"));
         let some = |t: &str| optional.then(|| text(t));
         ProjectedCase {
@@ -615,137 +444,83 @@ mod tests {
         }
     }
 
-    /// A row as a backend presents it: the columns of [`select_facts`], with text given as
-    /// stored bytes (`raw` replaces a column's text, `raw_int` its integer).
-    struct Stored<'a> {
-        row: &'a ProjectedCase<'a>,
-        raw: Option<(usize, &'static [u8])>,
-        raw_int: Option<(usize, Option<i64>)>,
+    /// A row as a backend presents it: the columns of [`select_facts`], its id and its facts
+    /// as stored.
+    struct Stored {
+        case_id: Uuid,
+        facts: Option<Vec<u8>>,
     }
 
-    impl RowView for Stored<'_> {
+    impl RowView for Stored {
         fn uuid(&self, _: usize) -> Result<Uuid, StoreError> {
-            Ok(self.row.case_id)
+            Ok(self.case_id)
+        }
+        fn blob(&self, _: usize) -> Result<Option<&[u8]>, StoreError> {
+            Ok(self.facts.as_deref())
         }
         fn text_bytes(&self, column: usize) -> Result<Option<&[u8]>, StoreError> {
-            if let Some((raw_column, bytes)) = self.raw
-                && raw_column == column
-            {
-                return Ok(Some(bytes));
-            }
-            let r = self.row;
-            let text = match column {
-                1 => Some(&r.scheme_id),
-                2 => Some(&r.referral_month),
-                5 => r.ineligibility_reason.as_ref(),
-                11 => r.risk_band.as_ref(),
-                19 => r.interventions_json.as_ref(),
-                other => panic!("column {other} is not text"),
-            };
-            Ok(text.map(|t| t.as_bytes()))
-        }
-        fn int(&self, column: usize) -> Result<Option<i64>, StoreError> {
-            if let Some((raw_column, value)) = self.raw_int
-                && raw_column == column
-            {
-                return Ok(value);
-            }
-            let r = self.row;
-            let code = |code: Option<i16>| code.map(i64::from);
-            Ok(match column {
-                3 => Some(i64::from(r.funnel_stage)),
-                4 => code(r.ending),
-                6 => code(r.outcome_code),
-                7 => code(r.ethnicity_self_defined),
-                8 => code(r.ethnicity_officer_observed),
-                9 => Some(i64::from(r.sex)),
-                10 => Some(i64::from(r.age_band)),
-                13 => code(r.trial_arm),
-                12 => self.row.previous_convictions,
-                17 => Some(self.row.appointments_attended),
-                other => panic!("column {other} is not an integer"),
-            })
+            panic!("column {column} is not text")
         }
         fn date(&self, column: usize) -> Result<Option<CivilDate>, StoreError> {
-            Ok(match column {
-                14 => self.row.index_date,
-                15 => self.row.contract_end,
-                16 => self.row.monitored_until,
-                other => panic!("column {other} is not a date"),
-            })
-        }
-        fn flag(&self, _: usize) -> Result<bool, StoreError> {
-            Ok(self.row.prosecuted)
+            panic!("column {column} is not a date")
         }
     }
 
-    fn batch_of(rows: &[ProjectedCase<'_>], raw: &[(usize, usize, &'static [u8])]) -> RowBatch {
-        let mut batch = RowBatch::with_capacity(4);
-        for (n, row) in rows.iter().enumerate() {
-            let raw = raw
-                .iter()
-                .find(|(at, ..)| *at == n)
-                .map(|(_, c, b)| (*c, *b));
-            let stored = Stored {
-                row,
-                raw,
-                raw_int: None,
-            };
-            batch.push_row(row.case_id, &stored).unwrap();
-        }
-        batch
+    fn push(batch: &mut RowBatch, case_id: Uuid, facts: Option<Vec<u8>>) -> Result<(), String> {
+        let stored = Stored { case_id, facts };
+        batch.push_row(case_id, &stored).map_err(|e| e.to_string())
     }
 
     #[test]
     fn a_batch_gives_back_the_rows_pushed_into_it() {
         let rows: Vec<_> = (0..20).map(|n| row(n, n % 3 != 0)).collect();
-        let mut batch = batch_of(&rows, &[]);
+        let mut batch = RowBatch::with_capacity(4);
+        for row in &rows {
+            push(&mut batch, row.case_id, Some(facts::encode(row).unwrap())).unwrap();
+        }
         assert_eq!(batch.len(), rows.len());
-        assert_eq!(batch.rows().unwrap().collect::<Vec<_>>(), rows);
+        let read: Vec<_> = batch.rows().collect::<Result<_, _>>().unwrap();
+        assert_eq!(read, rows);
         batch.clear();
         assert!(batch.is_empty());
-        assert_eq!(batch.rows().unwrap().count(), 0);
+        assert_eq!(batch.rows().count(), 0);
     }
 
     #[test]
-    fn text_that_is_not_utf8_is_refused_by_column() {
+    fn a_row_that_cannot_be_read_is_refused_with_its_case_named() {
         let rows: Vec<_> = (0..3).map(|n| row(n, true)).collect();
-        let error = |raw| batch_of(&rows, raw).rows().err().map(|e| e.to_string());
+        let mut batch = RowBatch::with_capacity(4);
+        let missing = push(&mut batch, rows[0].case_id, None).unwrap_err();
         assert_eq!(
-            error(&[(1, 1, b"sch\xffeme")]).as_deref(),
-            Some("stored value is invalid: report_case_facts.scheme_id is not UTF-8")
+            missing,
+            format!(
+                "stored value is invalid: report_case_facts.facts of case {} is NULL",
+                rows[0].case_id
+            )
         );
-        // Two values that are only UTF-8 together (a character split between them): the
-        // batch's text checks out, each value's ends do not.
-        assert_eq!(
-            error(&[(2, 5, b"reason\xc3"), (2, 11, b"\xa9")]).as_deref(),
-            Some("stored value is invalid: report_case_facts.ineligibility_reason is not UTF-8")
+        let mut truncated = facts::encode(&rows[1]).unwrap();
+        truncated.truncate(5);
+        push(
+            &mut batch,
+            rows[0].case_id,
+            Some(facts::encode(&rows[0]).unwrap()),
+        )
+        .unwrap();
+        push(&mut batch, rows[1].case_id, Some(truncated)).unwrap();
+        push(
+            &mut batch,
+            rows[2].case_id,
+            Some(facts::encode(&rows[2]).unwrap()),
+        )
+        .unwrap();
+        let read: Vec<_> = batch.rows().map(|r| r.map_err(|e| e.to_string())).collect();
+        assert_eq!(read[0], Ok(rows[0].clone()));
+        let refused = read[1].as_ref().unwrap_err();
+        assert!(
+            refused.contains(&format!("facts of case {} cannot be read", rows[1].case_id)),
+            "{refused}"
         );
-    }
-
-    #[test]
-    fn a_code_that_is_missing_or_out_of_range_is_refused_by_column() {
-        let row = row(1, true);
-        let error = |raw_int| {
-            let stored = Stored {
-                row: &row,
-                raw: None,
-                raw_int: Some(raw_int),
-            };
-            let mut batch = RowBatch::with_capacity(1);
-            batch
-                .push_row(row.case_id, &stored)
-                .err()
-                .map(|e| e.to_string())
-        };
-        assert_eq!(
-            error((9, None)).as_deref(),
-            Some("stored value is invalid: report_case_facts.sex is NULL")
-        );
-        assert_eq!(
-            error((4, Some(70_000))).as_deref(),
-            Some("stored value is invalid: report_case_facts.ending: 70000 is not a code")
-        );
+        assert_eq!(read[2], Ok(rows[2].clone()));
     }
 
     #[test]

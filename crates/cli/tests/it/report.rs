@@ -522,7 +522,8 @@ fn the_read_model_check_finds_a_row_edited_behind_the_applications_back_and_rebu
 
     execute(
         &url,
-        "UPDATE report_case_facts SET sex = (sex + 1) % 4 WHERE case_id = \
+        "UPDATE report_case_facts SET facts = (SELECT f.facts FROM report_case_facts f \
+         WHERE f.facts <> report_case_facts.facts LIMIT 1) WHERE case_id = \
          (SELECT case_id FROM report_case_facts ORDER BY case_id LIMIT 1)",
     );
     let failed = read_model("check");

@@ -30,11 +30,8 @@ const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
 enum ColumnType {
     Uuid,
     Text,
-    Int2,
-    Int4,
-    Int8,
+    Bytea,
     Date,
-    Bool,
     Other,
 }
 
@@ -43,11 +40,8 @@ impl ColumnType {
         match name {
             "UUID" => ColumnType::Uuid,
             "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => ColumnType::Text,
-            "INT2" => ColumnType::Int2,
-            "INT4" => ColumnType::Int4,
-            "INT8" => ColumnType::Int8,
+            "BYTEA" => ColumnType::Bytea,
             "DATE" => ColumnType::Date,
-            "BOOL" => ColumnType::Bool,
             _ => ColumnType::Other,
         }
     }
@@ -314,16 +308,8 @@ impl RowView for CopyRow<'_> {
         self.bytes(column, &[ColumnType::Text])
     }
 
-    fn int(&self, column: usize) -> Result<Option<i64>, StoreError> {
-        let kinds = [ColumnType::Int8, ColumnType::Int4, ColumnType::Int2];
-        self.bytes(column, &kinds)?
-            .map(|bytes| match *bytes {
-                [a, b] => Ok(i64::from(i16::from_be_bytes([a, b]))),
-                [a, b, c, d] => Ok(i64::from(i32::from_be_bytes([a, b, c, d]))),
-                [a, b, c, d, e, f, g, h] => Ok(i64::from_be_bytes([a, b, c, d, e, f, g, h])),
-                _ => Err(self.wrong_length(column, bytes.len())),
-            })
-            .transpose()
+    fn blob(&self, column: usize) -> Result<Option<&[u8]>, StoreError> {
+        self.bytes(column, &[ColumnType::Bytea])
     }
 
     fn date(&self, column: usize) -> Result<Option<CivilDate>, StoreError> {
@@ -343,14 +329,6 @@ impl RowView for CopyRow<'_> {
                     })
             })
             .transpose()
-    }
-
-    fn flag(&self, column: usize) -> Result<bool, StoreError> {
-        let bytes = self.bytes(column, &[ColumnType::Bool])?;
-        match self.required(column, bytes)? {
-            [byte] => Ok(*byte != 0),
-            other => Err(self.wrong_length(column, other.len())),
-        }
     }
 }
 
@@ -420,14 +398,14 @@ mod tests {
             .collect()
     }
 
-    /// A binary COPY stream of rows of (uuid, text, int8, date, bool) values.
-    fn stream(rows: &[(Uuid, Option<&str>, i64, i32, bool)]) -> Vec<u8> {
+    /// A binary COPY stream of rows of (uuid, text, bytea, date) values.
+    fn stream(rows: &[(Uuid, Option<&str>, &[u8], i32)]) -> Vec<u8> {
         let mut out = SIGNATURE.to_vec();
         out.extend(0i32.to_be_bytes());
         out.extend(4i32.to_be_bytes());
         out.extend(b"xxxx"); // a header extension, skipped
-        for (id, text, int, date, flag) in rows {
-            out.extend(5i16.to_be_bytes());
+        for (id, text, blob, date) in rows {
+            out.extend(4i16.to_be_bytes());
             out.extend(16i32.to_be_bytes());
             out.extend(id.as_bytes());
             match text {
@@ -437,18 +415,16 @@ mod tests {
                 }
                 None => out.extend((-1i32).to_be_bytes()),
             }
-            out.extend(8i32.to_be_bytes());
-            out.extend(int.to_be_bytes());
+            out.extend((blob.len() as i32).to_be_bytes());
+            out.extend(*blob);
             out.extend(4i32.to_be_bytes());
             out.extend(date.to_be_bytes());
-            out.extend(1i32.to_be_bytes());
-            out.push(u8::from(*flag));
         }
         out.extend((-1i16).to_be_bytes());
         out
     }
 
-    type Read = (Uuid, Option<String>, Option<i64>, Option<CivilDate>, bool);
+    type Read = (Uuid, Option<String>, Option<Vec<u8>>, Option<CivilDate>);
 
     fn read_in_chunks(
         data: &[u8],
@@ -463,9 +439,8 @@ mod tests {
                 rows.push((
                     row.uuid(0)?,
                     row.text(1)?.map(str::to_owned),
-                    row.int(2)?,
+                    row.blob(2)?.map(<[u8]>::to_vec),
                     row.date(3)?,
-                    row.flag(4)?,
                 ));
                 Ok(())
             })?;
@@ -474,12 +449,11 @@ mod tests {
         Ok(rows)
     }
 
-    const KINDS: [ColumnType; 5] = [
+    const KINDS: [ColumnType; 4] = [
         ColumnType::Uuid,
         ColumnType::Text,
-        ColumnType::Int8,
+        ColumnType::Bytea,
         ColumnType::Date,
-        ColumnType::Bool,
     ];
 
     #[test]
@@ -488,23 +462,21 @@ mod tests {
             (
                 Uuid::from_bytes([1; 16]),
                 Some("adult-checkpoint"),
-                3,
+                &b"\x01facts"[..],
                 9_000,
-                true,
             ),
-            (Uuid::from_bytes([2; 16]), None, -7, -1, false),
-            (Uuid::from_bytes([3; 16]), Some("ü"), i64::MAX, 0, true),
+            (Uuid::from_bytes([2; 16]), None, &[][..], -1),
+            (Uuid::from_bytes([3; 16]), Some("ü"), &[0xff; 300][..], 0),
         ];
         let data = stream(&rows);
         let expected: Vec<Read> = rows
             .iter()
-            .map(|(id, text, int, days, flag)| {
+            .map(|(id, text, blob, days)| {
                 (
                     *id,
                     text.map(str::to_owned),
-                    Some(*int),
+                    Some(blob.to_vec()),
                     date_from_days_since_2000(*days).map(CivilDate),
-                    *flag,
                 )
             })
             .collect();
@@ -519,7 +491,7 @@ mod tests {
 
     #[test]
     fn a_stream_cut_short_or_mistyped_is_an_error() {
-        let data = stream(&[(Uuid::from_bytes([1; 16]), Some("a"), 1, 1, true)]);
+        let data = stream(&[(Uuid::from_bytes([1; 16]), Some("a"), &b"b"[..], 1)]);
         let cut = read_in_chunks(&data[..data.len() - 2], 5, &KINDS).unwrap_err();
         assert!(cut.to_string().contains("ended early"), "{cut}");
         let mut not_copy = data.clone();

@@ -171,14 +171,13 @@ impl RowView for SqliteView {
         }
     }
 
-    fn int(&self, column: usize) -> Result<Option<i64>, StoreError> {
+    fn blob(&self, column: usize) -> Result<Option<&[u8]>, StoreError> {
         // SAFETY: as in `bytes`.
-        unsafe {
-            let value = self.value(column);
-            if ffi::sqlite3_value_type(value) == ffi::SQLITE_NULL {
-                return Ok(None);
-            }
-            Ok(Some(ffi::sqlite3_value_int64(value)))
+        let kind = unsafe { ffi::sqlite3_value_type(self.value(column)) };
+        match kind {
+            ffi::SQLITE_NULL => Ok(None),
+            ffi::SQLITE_BLOB => Ok(Some(self.bytes(column))),
+            _ => Err(Self::invalid(column, "not a BLOB")),
         }
     }
 
@@ -190,13 +189,6 @@ impl RowView for SqliteView {
                     .map_err(|e| Self::invalid(column, &format!("not a date ({e})")))
             })
             .transpose()
-    }
-
-    fn flag(&self, column: usize) -> Result<bool, StoreError> {
-        Ok(self
-            .int(column)?
-            .ok_or_else(|| Self::invalid(column, "NULL flag"))?
-            != 0)
     }
 }
 

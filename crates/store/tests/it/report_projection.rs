@@ -222,7 +222,8 @@ async fn a_pair_of_readers_shares_one_snapshot_and_two_halves_read_every_row_onc
         for (half, tx) in halves.iter().zip([&mut first, &mut second]) {
             let mut ids = Vec::new();
             report_projection::read_in_batches(tx, &everything, *half, &|_| true, 2, &mut |full| {
-                for row in full.rows()? {
+                for row in full.rows() {
+                    let row = row?;
                     assert_eq!(row, written_row(row.case_id), "read back");
                     assert!(half.contains(row.case_id), "{half:?}");
                     ids.push(row.case_id);
