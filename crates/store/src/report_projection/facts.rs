@@ -3,10 +3,11 @@
 //! in order, in postcard's encoding (variable-length integers, length-prefixed text; see
 //! <https://postcard.jamesmunns.com/wire-format>).
 //!
-//! One value per row instead of a column per field because a report reads a million rows:
-//! PostgreSQL sends a row's values one at a time, each through its type's send function, and
-//! SQLite decodes each column of each row in its bytecode engine. Read as one value, the row
-//! costs the database a single copy, and text is borrowed from it where it lies.
+//! One value per row instead of a column per field because a report reads a million rows,
+//! and PostgreSQL sends a row's values one at a time, each through its type's send function:
+//! the server spent three times the CPU on twenty-one columns that it spends on an id and one
+//! value (BENCHMARKS.md, session 8), on the cores the report runs on. Read as one value, the
+//! row costs the database a single copy, and text is borrowed from it where it lies.
 //!
 //! **Changing [`Facts`] or how a field is written changes the format**: raise [`FORMAT`] and
 //! add a migration that marks every case stale, so that every row is written again. A row in
