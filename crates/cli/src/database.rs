@@ -72,6 +72,15 @@ async fn connect(url: &str) -> anyhow::Result<Db> {
         .with_context(|| format!("cannot open database {url}"))
 }
 
+/// The application over the database at `url`, migrated, with the shipped policies: what
+/// every command that goes through the use cases starts from.
+pub async fn open_app(url: &str, clock: Clock) -> anyhow::Result<App> {
+    let db = Db::connect(url).await.context("cannot open the database")?;
+    db.migrate().await.context("migration failed")?;
+    let policies = PolicyRegistry::shipped().context("the shipped policies do not load")?;
+    Ok(App::new(db, policies, clock, Settings::default()))
+}
+
 /// `checkpoint migrate`: create or upgrade the schema.
 pub async fn migrate(url: &str) -> anyhow::Result<()> {
     let db = connect(url).await?;
@@ -112,10 +121,7 @@ pub async fn audit(command: AuditCommand, url: &str) -> anyhow::Result<()> {
 /// `checkpoint read-model …`. Rows that differ from their records are an error, so the
 /// process exits non-zero.
 pub async fn read_model(command: ReadModelCommand, url: &str) -> anyhow::Result<()> {
-    let db = connect(url).await?;
-    db.migrate().await.context("migration failed")?;
-    let policies = PolicyRegistry::shipped().context("the shipped policies do not load")?;
-    let app = App::new(db.clone(), policies, Clock::System, Settings::default());
+    let app = open_app(url, Clock::System).await?;
     let result = match command {
         ReadModelCommand::Check => {
             let check = app
@@ -161,7 +167,7 @@ pub async fn read_model(command: ReadModelCommand, url: &str) -> anyhow::Result<
             Ok(())
         }
     };
-    db.close().await;
+    app.db().close().await;
     result
 }
 

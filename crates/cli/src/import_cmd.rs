@@ -6,12 +6,12 @@
 //! The CLI acts as the system (`system:import:<source>` in the audit log): whoever can run it
 //! already holds the database URL, so a user sign-in would add nothing.
 
+use crate::database::open_app;
 use anyhow::Context;
 use checkpoint_app::monitoring::feed::{ParsedFeed, parse_feed};
 use checkpoint_app::monitoring::{ImportOptions, Operator};
 use checkpoint_app::reviews::SystemActor;
-use checkpoint_app::{App, AppError, Clock, PolicyRegistry, Settings};
-use checkpoint_store::Db;
+use checkpoint_app::{AppError, Clock};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -60,15 +60,6 @@ pub enum LinkageCommand {
     Refit,
 }
 
-async fn open_app(database_url: &str) -> anyhow::Result<App> {
-    let db = Db::connect(database_url)
-        .await
-        .context("cannot open the database")?;
-    db.migrate().await.context("migration failed")?;
-    let policies = PolicyRegistry::shipped().context("the shipped policies do not load")?;
-    Ok(App::new(db, policies, Clock::System, Settings::default()))
-}
-
 fn progress_bar(len: u64) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -114,7 +105,7 @@ fn write_rejects(path: &Path, feed: &ParsedFeed) -> anyhow::Result<()> {
 pub async fn run_import(command: ImportCommand, database_url: &str) -> anyhow::Result<()> {
     let ImportCommand::Arrests(args) = command;
     let started = Instant::now();
-    let app = open_app(database_url).await?;
+    let app = open_app(database_url, Clock::System).await?;
     let file = std::fs::File::open(&args.feed)
         .with_context(|| format!("cannot open {}", args.feed.display()))?;
     let feed = parse_feed(std::io::BufReader::new(file), app.clock().today())
@@ -186,7 +177,7 @@ pub async fn run_import(command: ImportCommand, database_url: &str) -> anyhow::R
 }
 
 pub async fn run_linkage(command: LinkageCommand, database_url: &str) -> anyhow::Result<()> {
-    let app = open_app(database_url).await?;
+    let app = open_app(database_url, Clock::System).await?;
     let system = SystemActor::new("linkage-cli");
     let started = Instant::now();
     let stored = match command {

@@ -3,10 +3,10 @@
 //! report use case authorises, suppresses small numbers and writes the audit row; this file
 //! only parses arguments, reads the settings file and writes the output.
 
+use crate::database::open_app;
 use anyhow::{Context, bail};
 use checkpoint_app::reports::{ReportConfig, ReportName, ReportQuery};
-use checkpoint_app::{Actor, App, Clock, PolicyRegistry, Settings};
-use checkpoint_store::Db;
+use checkpoint_app::{Actor, App, Clock};
 use clap::{Args, ValueEnum};
 use jiff::civil::Date;
 use std::io::{Read, Write};
@@ -132,12 +132,7 @@ pub async fn open_and_sign_in(
     sign_in: &SignInArgs,
 ) -> anyhow::Result<(App, Actor)> {
     let password = read_password(sign_in.password_stdin)?;
-    let db = Db::connect(database_url)
-        .await
-        .context("cannot open the database")?;
-    db.migrate().await.context("migration failed")?;
-    let policies = PolicyRegistry::shipped().context("the shipped policies do not load")?;
-    let app = App::new(db, policies, Clock::System, Settings::default());
+    let app = open_app(database_url, Clock::System).await?;
     let session = app
         .sign_in(&sign_in.username, &password)
         .await

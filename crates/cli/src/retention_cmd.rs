@@ -1,9 +1,9 @@
 //! `checkpoint retention run`: applies retention review dates (see `checkpoint_app::retention`).
 
+use crate::database::open_app;
 use anyhow::Context;
+use checkpoint_app::Clock;
 use checkpoint_app::reviews::SystemActor;
-use checkpoint_app::{App, Clock, PolicyRegistry, Settings};
-use checkpoint_store::Db;
 use clap::{Args, Subcommand, ValueEnum};
 use jiff::civil::Date;
 
@@ -49,12 +49,7 @@ pub async fn run(command: RetentionCommand, database_url: &str) -> anyhow::Resul
         }
         None => Clock::System,
     };
-    let db = Db::connect(database_url)
-        .await
-        .context("cannot open the database")?;
-    db.migrate().await.context("migration failed")?;
-    let policies = PolicyRegistry::shipped().context("the shipped policies do not load")?;
-    let app = App::new(db, policies, clock, Settings::default());
+    let app = open_app(database_url, clock).await?;
     let system = SystemActor::new("retention");
     let run = app.run_retention(&system, args.dry_run).await?;
     match args.format {

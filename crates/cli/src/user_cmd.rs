@@ -2,9 +2,9 @@
 //! These go through the same use cases as the admin API (with no signed-in actor, which the
 //! audit row records as `cli-operator`), so the same checks and audit rows apply.
 
+use crate::database::open_app;
 use anyhow::{Context, bail};
-use checkpoint_app::{App, Clock, NewAccount, Role, Settings};
-use checkpoint_store::Db;
+use checkpoint_app::{App, Clock, NewAccount, Role};
 use clap::{Args, Subcommand};
 use std::io::Read;
 
@@ -64,24 +64,13 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     }
 }
 
-async fn open_app(database_url: &str) -> anyhow::Result<(App, Db)> {
-    let db = Db::connect(database_url)
-        .await
-        .context("cannot open the database")?;
-    db.migrate().await.context("migration failed")?;
-    let policies =
-        checkpoint_app::PolicyRegistry::shipped().context("the shipped policies do not load")?;
-    let app = App::new(db.clone(), policies, Clock::System, Settings::default());
-    Ok((app, db))
-}
-
 pub async fn run(command: UserCommand, database_url: &str) -> anyhow::Result<()> {
     // Read the password before touching the database, so a missing one fails fast.
     let password = match &command {
         UserCommand::Add(args) => Some(read_password(args.password_stdin)?),
         _ => None,
     };
-    let (app, db) = open_app(database_url).await?;
+    let app = open_app(database_url, Clock::System).await?;
     let result = match command {
         UserCommand::Add(args) => {
             let account = app
@@ -122,7 +111,7 @@ pub async fn run(command: UserCommand, database_url: &str) -> anyhow::Result<()>
         UserCommand::Disable { username } => set_disabled(&app, &username, true).await,
         UserCommand::Enable { username } => set_disabled(&app, &username, false).await,
     };
-    db.close().await;
+    app.db().close().await;
     result
 }
 
